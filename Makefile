@@ -1,0 +1,74 @@
+# QuickConnect Support Assistant: developer commands. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+# Rasa 3.6 runs here on Python 3.11 only (see DEVELOPERS.md).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := .stamps
+# The project's spaCy pipeline folder; the version in the name is set in config.yml.
+SPACY_MODEL := $(shell grep -o 'spacy_models/qc_en_v[0-9]*' config.yml | head -n 1)
+MODEL := models/quickconnect.tar.gz
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
+
+export PYTHONPATH := $(CURDIR)
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: help install spacy seed train run test lint format validate pytest story-test clean
+
+help: ## List the commands
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+install: $(STAMPS)/installed ## Create .venv and install the locked dependencies
+
+$(STAMPS)/installed: requirements/lock.txt ops/check_python.py
+	@$(PYTHON) ops/check_python.py
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python ops/check_python.py
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --ignore-requires-python -r requirements/lock.txt
+	@mkdir -p $(STAMPS) && touch $@
+
+spacy: $(SPACY_MODEL)/meta.json ## Build the project's spaCy pipeline (tokenizer + entity patterns)
+
+$(SPACY_MODEL)/meta.json: $(STAMPS)/installed $(wildcard quickconnect/nlp/*.py) quickconnect/catalog.py
+	$(BIN)/python -m quickconnect.nlp.build_pipeline --output $(SPACY_MODEL)
+
+seed: $(STAMPS)/installed ## Migrate the database and load the demo data (idempotent)
+	$(BIN)/python -m quickconnect.seed
+
+train: $(MODEL) ## Train the model if the training data, domain or config changed
+
+$(MODEL): $(TRAINING_INPUTS) $(SPACY_MODEL)/meta.json
+	$(BIN)/rasa train --config config.yml --domain domain.yml --data data \
+		--out models --fixed-model-name quickconnect
+	@touch $@
+
+run: seed train ## Set everything up, start the action server and the Rasa server (Ctrl-C stops)
+	$(BIN)/python -m ops.serve
+
+lint: $(STAMPS)/installed ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMPS)/installed ## Apply ruff fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+validate: $(STAMPS)/installed ## rasa data validate; any warning fails
+	$(BIN)/rasa data validate --config config.yml --domain domain.yml --data data --fail-on-warnings
+
+pytest: train ## pytest: services on SQLite and PostgreSQL, then the real servers end to end
+	$(BIN)/pytest
+
+story-test: train ## rasa test on the test stories; any prediction error fails
+	$(BIN)/rasa test core --model $(MODEL) --stories tests/stories \
+		--fail-on-prediction-errors --out results/core
+
+test: lint validate pytest story-test ## Lint, validate, pytest and rasa test (the CI command)
+
+clean: ## Remove built artefacts (not .venv)
+	rm -rf models/*.tar.gz spacy_models results .rasa .pytest_cache var/log

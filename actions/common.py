@@ -1,0 +1,115 @@
+"""What every account action shares: the verification check and failure handling.
+
+Two invariants live here so no flow can forget them:
+- who is verified comes from the database (token bound to this conversation), never from
+  slots alone, and a verified customer cannot act on another account number;
+- a database or network failure becomes a clear apology, never a stack trace, and the
+  unit of work rolls back so nothing is half-applied.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from quickconnect.db.session import unit_of_work
+from quickconnect.identifiers import normalize_account_number
+from quickconnect.services import identity
+from quickconnect.services.identity import VerifiedCustomer
+
+logger = logging.getLogger(__name__)
+
+# Failures of the systems behind the bot (database down or slow, network) as opposed to bugs.
+SYSTEM_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError, TimeoutError)
+
+UNVERIFIED_RESET: list[EventType] = [
+    SlotSet("verification_status", "unverified"),
+    SlotSet("verification_token", None),
+    SlotSet("verification_answer", None),
+    SlotSet("account_number", None),
+]
+
+
+SYSTEM_UNAVAILABLE = (
+    "I'm sorry, I can't reach our account systems right now, so I haven't looked up or changed "
+    'anything. Please try again in a few minutes, or type "agent" and I\'ll get you a person.'
+)
+
+
+def apologise_for_outage(dispatcher: CollectingDispatcher, error: BaseException) -> None:
+    logger.error("Back-end failure: %r", error)
+    dispatcher.utter_message(text=SYSTEM_UNAVAILABLE)
+
+
+def with_outage_apology(default: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate a handler so a back-end failure apologises and returns `default`."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(self, *args, **kwargs)
+            except SYSTEM_ERRORS as error:
+                dispatcher = next(a for a in args if isinstance(a, CollectingDispatcher))
+                apologise_for_outage(dispatcher, error)
+                return default() if callable(default) else default
+
+        wrapper.__name__ = fn.__name__
+        wrapper.__doc__ = fn.__doc__
+        return wrapper
+
+    return decorate
+
+
+class VerifiedAccountAction(Action):
+    """Base for actions that read or change a verified customer's account.
+
+    Subclasses implement `handle`, which runs inside one database transaction.
+    """
+
+    def name(self) -> str:
+        raise NotImplementedError
+
+    def handle(
+        self,
+        session: Session,
+        customer: VerifiedCustomer,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[EventType]:
+        raise NotImplementedError
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        try:
+            with unit_of_work() as session:
+                customer = identity.verified_customer(
+                    session, tracker.sender_id, tracker.get_slot("verification_token")
+                )
+                if customer is None:
+                    dispatcher.utter_message(
+                        text="For your security I need to verify your identity again before "
+                        "I can help with that. Please ask me again and I'll check it first."
+                    )
+                    return list(UNVERIFIED_RESET)
+                mentioned = normalize_account_number(tracker.get_slot("account_number") or "")
+                if mentioned and mentioned != customer.account_number:
+                    dispatcher.utter_message(
+                        text=f"In this chat you're verified for account {customer.account_number}"
+                        ", so I can only look at or change that account. For another account, "
+                        "please start a new chat and verify for it."
+                    )
+                    return [SlotSet("account_number", customer.account_number)]
+                return self.handle(session, customer, dispatcher, tracker, domain)
+        except SYSTEM_ERRORS as error:
+            apologise_for_outage(dispatcher, error)
+            return []

@@ -1,0 +1,1 @@
+"""Operating the assistant: starting the servers, seeding, and the developer commands."""

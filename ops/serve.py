@@ -1,0 +1,61 @@
+"""`make run`: start the action server and the Rasa server, print how to talk to the bot.
+
+Ctrl-C stops both servers.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+
+from ops.stack import Stack
+from quickconnect.config import load_settings
+
+
+def main() -> int:
+    settings = load_settings()
+    stack = Stack(settings)
+    print("Starting the action server and the Rasa server (first start takes ~30 s)...")
+
+    def _stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        stack.start()
+        url = f"{stack.rasa_url}/webhooks/rest/webhook"
+        print(
+            f"""
+QuickConnect assistant is running.
+  Rasa server (REST channel): {url}
+  Action server:              {stack.action_url}/webhook
+  Logs:                       {stack.log_dir}/
+
+Talk to it (a demo customer, see README "Demo customers"):
+  curl -s -X POST {url} -H 'Content-Type: application/json' \\
+       -d '{{"sender": "demo-1", "message": "which plan am I on?"}}'
+  curl -s -X POST {url} -H 'Content-Type: application/json' \\
+       -d '{{"sender": "demo-1", "message": "QC-100001"}}'
+  curl -s -X POST {url} -H 'Content-Type: application/json' \\
+       -d '{{"sender": "demo-1", "message": "alice.martin@example.com"}}'
+
+Press Ctrl-C to stop both servers."""
+        )
+        sys.stdout.flush()
+        while all(p.poll() is None for p in stack.processes.values()):
+            time.sleep(1)
+        dead = [n for n, p in stack.processes.items() if p.poll() is not None]
+        print(f"A server stopped unexpectedly: {dead}. Last log lines:")
+        for name in dead:
+            print(stack.log_tail(name))
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopping...")
+        return 0
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

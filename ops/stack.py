@@ -1,0 +1,166 @@
+"""Start and stop the real action server and Rasa server as child processes.
+
+One implementation serves `make run`, the end-to-end tests and the benchmark, so what the
+tests exercise is exactly what a developer runs.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from quickconnect.config import PROJECT_ROOT, Settings
+
+VENV_BIN = Path(sys.executable).parent
+DEFAULT_MODEL = PROJECT_ROOT / "models" / "quickconnect.tar.gz"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now (for tests that run servers side by side)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def server_environment(settings: Settings) -> dict[str, str]:
+    """Environment for both servers: the settings made explicit, plus quiet defaults."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "DATABASE_URL": settings.database_url,
+            "TRACKER_STORE_URL": settings.tracker_store_url,
+            "LOCK_STORE_URL": settings.lock_store_url,
+            "ACTION_SERVER_PORT": str(settings.action_server_port),
+            "ACTION_ENDPOINT_URL": settings.action_endpoint_url,
+            "RASA_PORT": str(settings.rasa_port),
+            "RASA_TELEMETRY_ENABLED": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "PYTHONPATH": str(PROJECT_ROOT),
+        }
+    )
+    return env
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 (local URL)
+            return resp.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@dataclass
+class Stack:
+    """The two servers of one assistant instance."""
+
+    settings: Settings
+    model_path: Path = DEFAULT_MODEL
+    log_dir: Path = PROJECT_ROOT / "var" / "log"
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.settings.rasa_host}:{self.settings.rasa_port}"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.action_server_port}"
+
+    def _spawn(self, name: str, args: list[str]) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 (owned by the child)
+        self.processes[name] = subprocess.Popen(
+            args,
+            cwd=PROJECT_ROOT,
+            env=server_environment(self.settings),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C in the terminal reaches us, we stop the children
+        )
+
+    def start_actions(self) -> None:
+        self._spawn(
+            "actions",
+            [
+                str(VENV_BIN / "rasa"), "run", "actions",
+                "--actions", "actions",
+                "--port", str(self.settings.action_server_port),
+            ],
+        )  # fmt: skip
+
+    def start_rasa(self) -> None:
+        if not self.model_path.exists():
+            raise FileNotFoundError(f"No trained model at {self.model_path}: run `make train`")
+        self._spawn(
+            "rasa",
+            [
+                str(VENV_BIN / "rasa"), "run",
+                "--model", str(self.model_path),
+                "--endpoints", "endpoints.yml",
+                "--credentials", "credentials.yml",
+                "--interface", self.settings.rasa_host,
+                "--port", str(self.settings.rasa_port),
+            ],
+        )  # fmt: skip
+
+    def start(self, timeout: float = 180.0) -> Stack:
+        self.start_actions()
+        self.start_rasa()
+        self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout: float = 180.0) -> None:
+        """Block until both servers answer, or raise with the tail of their logs."""
+        checks = {
+            "actions": f"{self.action_url}/health",
+            "rasa": f"{self.rasa_url}/webhooks/rest/",
+        }
+        deadline = time.monotonic() + timeout
+        pending = {k: v for k, v in checks.items() if k in self.processes}
+        while pending and time.monotonic() < deadline:
+            for name, url in list(pending.items()):
+                proc = self.processes[name]
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} server exited early:\n{self.log_tail(name)}")
+                if _http_ok(url):
+                    del pending[name]
+            time.sleep(0.5)
+        if pending:
+            tails = "\n".join(self.log_tail(n) for n in pending)
+            raise TimeoutError(f"Servers not ready after {timeout:.0f}s: {list(pending)}\n{tails}")
+
+    def log_tail(self, name: str, lines: int = 40) -> str:
+        path = self.log_dir / f"{name}.log"
+        if not path.exists():
+            return f"(no log for {name})"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop_one(self, name: str, timeout: float = 15.0) -> None:
+        proc = self.processes.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    def stop(self) -> None:
+        for name in list(self.processes):
+            self.stop_one(name)
+
+    def __enter__(self) -> Stack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

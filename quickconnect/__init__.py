@@ -1,0 +1,1 @@
+"""QuickConnect support business layer: database, services and catalog (no Rasa imports)."""

@@ -1,0 +1,53 @@
+"""Settings from environment variables, loaded from `.env` with python-dotenv.
+
+Every variable is documented in `.env.example`. Defaults give the embedded setup
+(SQLite files under `var/`, in-memory lock store) so nothing needs installing.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_sqlite(name: str) -> str:
+    return f"sqlite:///{PROJECT_ROOT / 'var' / name}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    tracker_store_url: str
+    lock_store_url: str
+    rasa_host: str
+    rasa_port: int
+    action_server_port: int
+    verification_ttl_minutes: int
+    db_statement_timeout_ms: int
+    log_level: str
+
+    @property
+    def action_endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.action_server_port}/webhook"
+
+
+def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
+    """Read settings; real environment variables win over `.env` values."""
+    load_dotenv(env_file or PROJECT_ROOT / ".env", override=False)
+    env = os.environ
+    return Settings(
+        database_url=env.get("DATABASE_URL") or _default_sqlite("quickconnect.db"),
+        tracker_store_url=env.get("TRACKER_STORE_URL") or _default_sqlite("tracker.db"),
+        lock_store_url=env.get("LOCK_STORE_URL", ""),
+        rasa_host=env.get("RASA_HOST", "127.0.0.1"),
+        rasa_port=int(env.get("RASA_PORT", "5005")),
+        action_server_port=int(env.get("ACTION_SERVER_PORT", "5055")),
+        verification_ttl_minutes=int(env.get("VERIFICATION_TTL_MINUTES", "60")),
+        db_statement_timeout_ms=int(env.get("DB_STATEMENT_TIMEOUT_MS", "5000")),
+        log_level=env.get("LOG_LEVEL", "INFO"),
+    )

@@ -1,0 +1,147 @@
+"""Real servers for end-to-end tests: action server + Rasa server over the REST channel.
+
+Two stacks are started per test session:
+- `sqlite_stack`: the embedded defaults (SQLite account DB and tracker store, in-memory locks);
+- `postgres_stack`: production-like (PostgreSQL account DB and tracker store, Redis locks),
+  in a database created for this run and dropped afterwards.
+PostgreSQL or Redis being unreachable fails these tests (TEST_POSTGRES_URL= empty skips).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from ops.stack import DEFAULT_MODEL, Stack, free_port
+from quickconnect.config import load_settings
+from quickconnect.db.migrate import upgrade
+from quickconnect.db.session import make_engine, unit_of_work
+from quickconnect.seed import seed
+
+DEFAULT_PG = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass
+class Chat:
+    """One customer conversation over the REST channel."""
+
+    stack: Stack
+    sender: str
+
+    def say(self, message: object, timeout: float = 60) -> list[dict]:
+        return post_message(self.stack, {"sender": self.sender, "message": message}, timeout)
+
+    def text(self, message: object) -> str:
+        """All bot texts of one turn joined, for assertions."""
+        return "\n".join(m.get("text", "") for m in self.say(message))
+
+
+def post_message(stack: Stack, body: object, timeout: float = 60) -> list[dict]:
+    request = urllib.request.Request(
+        f"{stack.rasa_url}/webhooks/rest/webhook",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310
+        return json.loads(resp.read())
+
+
+def _prepare_database(url: str) -> None:
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        with unit_of_work(engine) as session:
+            seed(session)
+    finally:
+        engine.dispose()
+
+
+def _start(settings_overrides: dict, log_dir: Path) -> Stack:
+    if not DEFAULT_MODEL.exists():
+        pytest.fail(f"No trained model at {DEFAULT_MODEL}: run `make train` first")
+    settings = replace(
+        load_settings(),
+        rasa_host="127.0.0.1",
+        rasa_port=free_port(),
+        action_server_port=free_port(),
+        **settings_overrides,
+    )
+    stack = Stack(settings, log_dir=log_dir)
+    stack.start(timeout=240)
+    return stack
+
+
+@pytest.fixture(scope="session")
+def sqlite_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    root = tmp_path_factory.mktemp("sqlite_stack")
+    db_url = f"sqlite:///{root / 'quickconnect.db'}"
+    _prepare_database(db_url)
+    stack = _start(
+        {
+            "database_url": db_url,
+            "tracker_store_url": f"sqlite:///{root / 'tracker.db'}",
+            "lock_store_url": "",
+        },
+        root / "log",
+    )
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    base_url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_PG)
+    if not base_url:
+        pytest.skip("TEST_POSTGRES_URL is set empty: PostgreSQL tests disabled on purpose")
+    redis_url = os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS)
+    name = f"qc_e2e_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(base_url, future=True, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as error:
+        pytest.fail(f"PostgreSQL is not reachable at {base_url}: {error}")
+    db_url = sa.engine.make_url(base_url).set(database=name)
+    url_text = db_url.render_as_string(hide_password=False)
+    root = tmp_path_factory.mktemp("postgres_stack")
+    stack: Stack | None = None
+    try:
+        _prepare_database(url_text)
+        stack = _start(
+            {
+                "database_url": url_text,
+                "tracker_store_url": url_text.replace("+psycopg2", ""),
+                "lock_store_url": redis_url,
+            },
+            root / "log",
+        )
+        yield stack
+    finally:
+        if stack:
+            stack.stop()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def stack(request: pytest.FixtureRequest) -> Stack:
+    """Each end-to-end conversation runs against both stacks."""
+    return request.getfixturevalue(f"{request.param}_stack")
+
+
+@pytest.fixture
+def chat(stack: Stack) -> Chat:
+    return Chat(stack, f"test-{uuid.uuid4().hex[:12]}")
