@@ -1,0 +1,1 @@
+"""Database layer: engine and unit of work, ORM models, migrations."""

@@ -1,0 +1,112 @@
+"""Engines and the unit of work.
+
+Services never commit: a caller opens `unit_of_work()` around one customer request, so every
+change that request makes lands in one transaction or not at all.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine, create_engine, make_url
+from sqlalchemy.exc import SAWarning
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
+
+from quickconnect.config import load_settings
+
+
+def make_engine(url: str, *, statement_timeout_ms: int | None = None) -> Engine:
+    """Build a 2.0-style engine tuned for the backend named in `url`.
+
+    SQLite gets foreign keys and real transactions (BEGIN IMMEDIATE, so read-then-write units
+    of work wait for each other instead of failing on a lock upgrade). PostgreSQL gets a
+    statement timeout so a stuck query cannot hang a chat turn; libpq `options` already in the
+    URL (e.g. `-csearch_path=...`) are kept.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _make_sqlite_engine(url)
+    if parsed.get_backend_name() == "postgresql":
+        if statement_timeout_ms is None:
+            statement_timeout_ms = load_settings().db_statement_timeout_ms
+        options = [f"-c statement_timeout={int(statement_timeout_ms)}"]
+        extra = parsed.query.get("options")
+        if isinstance(extra, tuple):
+            options.extend(extra)
+        elif extra:
+            options.append(extra)
+        return create_engine(
+            parsed.difference_update_query(["options"]),
+            future=True,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": 5, "options": " ".join(options)},
+        )
+    return create_engine(parsed, future=True, pool_pre_ping=True)
+
+
+def _make_sqlite_engine(url: str) -> Engine:
+    """SQLite with FK enforcement and transactions SQLAlchemy controls (pysqlite's are lazy)."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+    if database in ("", ":memory:"):
+        kwargs["poolclass"] = StaticPool  # one shared in-memory database, not one per connection
+    else:
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    # Money is Numeric(10, 2) and read back quantized to cents, which SQLite's floats hold
+    # exactly; the generic warning about Decimal on SQLite would only be noise.
+    warnings.filterwarnings(
+        "ignore",
+        message=r"Dialect sqlite\+pysqlite does \*not\* support Decimal",
+        category=SAWarning,
+    )
+    engine = create_engine(parsed, future=True, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # stop pysqlite's own implicit BEGINs
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+@lru_cache(maxsize=1)
+def get_engine() -> Engine:
+    """The process-wide engine for the configured DATABASE_URL (created on first use)."""
+    return make_engine(load_settings().database_url)
+
+
+def reset_engine() -> None:
+    """Dispose of the cached engine, e.g. after DATABASE_URL changed."""
+    if get_engine.cache_info().currsize:
+        get_engine().dispose()
+    get_engine.cache_clear()
+
+
+@contextmanager
+def unit_of_work(engine: Engine | Connection | None = None) -> Iterator[Session]:
+    """Yield a Session inside ONE transaction: commit on success, roll back on any exception.
+
+    Given a Connection that is already in a transaction (a test, or a caller that owns the
+    transaction), the unit of work runs in a SAVEPOINT instead, so its commit or rollback
+    only covers what it did.
+    """
+    bind: Engine | Connection = engine if engine is not None else get_engine()
+    if isinstance(bind, Connection) and bind.in_transaction():
+        bind.begin_nested()
+    with Session(bind=bind, future=True) as session, session.begin():
+        session.connection()  # join the transaction (or savepoint) now, so it is always closed
+        yield session
