@@ -1,0 +1,1 @@
+"""QuickConnect NLU helpers: the project's own spaCy pipeline (patterns and builder)."""
