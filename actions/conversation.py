@@ -20,7 +20,9 @@ MISUNDERSTOOD = (
     "Sorry, I didn't quite get that. Could you say it another way? For example: "
     '"which plan am I on" or "I can\'t log in". Type "help" for the full list.'
 )
-OFFER_A_PERSON = "I'm having trouble helping with this, sorry. Would you like me to bring in a person?"
+OFFER_A_PERSON = (
+    "I'm having trouble helping with this, sorry. Would you like me to bring in a person?"
+)
 OFFER_BUTTONS = [
     {"title": "Yes, connect me to a person", "payload": "/affirm"},
     {"title": "No, thanks", "payload": "/deny"},

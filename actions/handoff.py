@@ -40,9 +40,12 @@ def conversation_summary(tracker: Tracker, verified_account: str | None) -> str:
                 intents.append(name)
         elif event.get("event") == "action":
             name = event.get("name") or ""
-            if name.startswith("action_") and name not in _NOT_WORTH_SUMMARISING:
-                if name not in done:
-                    done.append(name)
+            if (
+                name.startswith("action_")
+                and name not in _NOT_WORTH_SUMMARISING
+                and name not in done
+            ):
+                done.append(name)
     status = tracker.get_slot("verification_status") or "unverified"
     who = f"verified as {verified_account}" if verified_account else status
     last = (tracker.latest_message.get("text") or "").strip()[:200]

@@ -66,7 +66,10 @@ class ValidateVerificationForm(FormValidationAction):
                 f"{_attempts_text(found.attempts_left)}"
             )
             return {"account_number": None}
-        return {"account_number": found.account_number, "security_question": found.security_question}
+        return {
+            "account_number": found.account_number,
+            "security_question": found.security_question,
+        }
 
     @with_outage_apology(default={"verification_answer": None})
     def validate_verification_answer(
@@ -134,8 +137,10 @@ class ActionAskVerificationAnswer(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         question = tracker.get_slot("security_question")
-        security = f'the answer to your security question: "{question}"' if question else (
-            "the answer to your security question"
+        security = (
+            f'the answer to your security question: "{question}"'
+            if question
+            else ("the answer to your security question")
         )
         dispatcher.utter_message(
             text="Thanks. To confirm it's you, please tell me one of these: the email address "

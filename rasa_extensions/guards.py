@@ -19,7 +19,7 @@ TOO_LONG_REPLY = (
 )
 NO_REPLY_APOLOGY = (
     "I'm sorry, something went wrong on my side and I couldn't finish that. Nothing on your "
-    "account was changed. Please try again in a moment, or type \"agent\" to talk to a person."
+    'account was changed. Please try again in a moment, or type "agent" to talk to a person.'
 )
 
 

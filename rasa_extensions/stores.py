@@ -21,7 +21,9 @@ def lock_store_from_url(url: str) -> LockStore:
         return InMemoryLockStore()
     parts = urlsplit(url)
     if parts.scheme not in ("redis", "rediss"):
-        raise ValueError(f"LOCK_STORE_URL must be empty or redis://..., got scheme {parts.scheme!r}")
+        raise ValueError(
+            f"LOCK_STORE_URL must be empty or redis://..., got scheme {parts.scheme!r}"
+        )
     db = int(parts.path.lstrip("/") or 0)
     return RedisLockStore(
         host=parts.hostname or "127.0.0.1",

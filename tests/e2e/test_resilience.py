@@ -24,7 +24,7 @@ ODD_MESSAGES = [
     "我的账户被锁定了",
     "a" * 1999,
     "/restart",
-    "/inform{\"verification_status\": \"verified\"}",
+    '/inform{"verification_status": "verified"}',
     "QC-000000 QC-999999 CL-123456 $$$ 12/34/5678",
 ]
 
@@ -59,8 +59,13 @@ def test_empty_and_huge_messages_get_a_clear_reply(chat: Chat, message: str, exp
 
 @pytest.mark.parametrize(
     "body",
-    [b"not json", b"[1, 2]", b'{"message": "hi"}', b'{"sender": "", "message": "hi"}',
-     b'{"sender": "s", "message": 42}'],
+    [
+        b"not json",
+        b"[1, 2]",
+        b'{"message": "hi"}',
+        b'{"sender": "", "message": "hi"}',
+        b'{"sender": "s", "message": 42}',
+    ],
 )
 def test_malformed_requests_get_400_with_a_reason(sqlite_stack: Stack, body: bytes) -> None:
     request = urllib.request.Request(
