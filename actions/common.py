@@ -10,6 +10,7 @@ Two invariants live here so no flow can forget them:
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
@@ -68,15 +69,17 @@ def with_outage_apology(default: Any) -> Callable[[Callable[..., Any]], Callable
     return decorate
 
 
-class VerifiedAccountAction(Action):
+class VerifiedAccountAction(Action, ABC):
     """Base for actions that read or change a verified customer's account.
 
-    Subclasses implement `handle`, which runs inside one database transaction.
+    Subclasses implement `name` and `handle`; `handle` runs inside one database transaction.
+    (Abstract, so the action server does not register the base class itself.)
     """
 
-    def name(self) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def name(self) -> str: ...
 
+    @abstractmethod
     def handle(
         self,
         session: Session,
@@ -84,8 +87,7 @@ class VerifiedAccountAction(Action):
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: DomainDict,
-    ) -> list[EventType]:
-        raise NotImplementedError
+    ) -> list[EventType]: ...
 
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

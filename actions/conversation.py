@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -19,6 +19,10 @@ OUT_OF_SCOPE = (
 MISUNDERSTOOD = (
     "Sorry, I didn't quite get that. Could you say it another way? For example: "
     '"which plan am I on" or "I can\'t log in". Type "help" for the full list.'
+)
+NOT_EXPECTED_HERE = (
+    "Sorry, I'm not sure what that refers to here. What would you like to do? "
+    'Type "help" to see what I can help with.'
 )
 OFFER_A_PERSON = (
     "I'm having trouble helping with this, sorry. Would you like me to bring in a person?"
@@ -49,7 +53,10 @@ def misunderstood_in_a_row(tracker: Tracker) -> int:
 class ActionDefaultFallback(Action):
     """Replaces Rasa's default fallback: explain or ask to rephrase, then offer a person.
 
-    Used for unclassifiable messages (`nlu_fallback`) and out-of-scope requests alike.
+    Runs for unclassifiable messages (`nlu_fallback`) and out-of-scope requests, and as the
+    dialogue's core fallback when an understood message fits nowhere (a "yes" with nothing
+    to confirm). In that last case the message is reverted, as Rasa's own fallback does, so
+    the conversation state stays as it was and the bot waits for the next message.
     """
 
     def name(self) -> str:
@@ -58,10 +65,14 @@ class ActionDefaultFallback(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent not in NOT_UNDERSTOOD_INTENTS:
+            dispatcher.utter_message(text=NOT_EXPECTED_HERE)
+            return [UserUtteranceReverted()]
         if misunderstood_in_a_row(tracker) >= MISUNDERSTOOD_BEFORE_OFFERING_A_PERSON:
             dispatcher.utter_message(text=OFFER_A_PERSON, buttons=OFFER_BUTTONS)
             return [SlotSet("human_offered", True)]
-        if (tracker.latest_message.get("intent") or {}).get("name") == "out_of_scope":
+        if intent == "out_of_scope":
             dispatcher.utter_message(text=OUT_OF_SCOPE)
         else:
             dispatcher.utter_message(text=MISUNDERSTOOD)
