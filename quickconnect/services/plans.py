@@ -85,3 +85,23 @@ def current_plan(
         scheduled_plan_name=scheduled[1].name if scheduled else None,
         scheduled_for=scheduled[0].scheduled_for if scheduled else None,
     )
+
+
+@dataclass(frozen=True)
+class AccountDetails:
+    """Who the account belongs to, as the plan-change guide asks the agent to confirm."""
+
+    account_number: str
+    full_name: str
+    address: str
+
+
+def account_details(session: Session, customer_id: int) -> AccountDetails:
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise LookupError(f"no customer with id {customer_id}")
+    return AccountDetails(
+        account_number=customer.account_number,
+        full_name=f"{customer.first_name} {customer.last_name}",
+        address=customer.address,
+    )

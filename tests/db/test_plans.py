@@ -58,3 +58,10 @@ def test_unlimited_plan_and_later_period_without_usage_yet(session: Session) -> 
 def test_customer_without_active_plan(session: Session) -> None:
     with pytest.raises(plans.NoActivePlan):
         plans.current_plan(session, 999_999, today=date(2024, 1, 1))
+
+
+def test_account_details_for_the_plan_change_guide(session: Session) -> None:
+    details = plans.account_details(session, _customer(session, "QC-100001").id)
+    assert details.account_number == "QC-100001"
+    assert details.full_name == "Alice Martin"
+    assert details.address

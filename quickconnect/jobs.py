@@ -1,0 +1,78 @@
+"""Scheduled jobs, run from cron or by hand: `python -m quickconnect.jobs <job> [options]`.
+
+    python -m quickconnect.jobs apply-due [--today YYYY-MM-DD]
+
+`apply-due` switches plan changes booked for a future date once that date has come (the
+plan-change guide: "activated immediately unless the customer requests a future date").
+Each job runs in one unit of work against the configured DATABASE_URL; running it twice is
+harmless. Add a job by writing a `_job(args, bind) -> int` and registering it in `JOBS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from datetime import date
+
+from sqlalchemy.engine import Connection, Engine
+
+from quickconnect.db.models import utcnow
+from quickconnect.db.session import unit_of_work
+from quickconnect.services.plan_change import apply_due_plan_changes
+
+Bind = Engine | Connection | None
+Job = Callable[[argparse.Namespace, Bind], int]
+
+
+def _apply_due(args: argparse.Namespace, bind: Bind) -> int:
+    """Activate booked plan changes that are due."""
+    today: date = args.today or utcnow().date()
+    with unit_of_work(bind) as session:
+        switched = apply_due_plan_changes(session, today=today)
+    day = today.isoformat()
+    if switched:
+        print(f"apply-due ({day}): switched {len(switched)} plan(s): {', '.join(switched)}")
+    else:
+        print(f"apply-due ({day}): no plan changes due")
+    return 0
+
+
+JOBS: dict[str, tuple[Job, str]] = {
+    "apply-due": (_apply_due, "activate booked plan changes whose date has come"),
+}
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m quickconnect.jobs",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="job", required=True)
+    for name, (_, help_text) in JOBS.items():
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument(
+            "--today",
+            type=_day,
+            default=None,
+            help="run as if it were this day (YYYY-MM-DD); default: today (UTC)",
+        )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, bind: Bind = None) -> int:
+    """Run one job; `bind` (an engine or connection) is for tests, else the configured DB."""
+    args = _parser().parse_args(argv)
+    job, _ = JOBS[args.job]
+    return job(args, bind)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
