@@ -9,6 +9,7 @@ Two invariants live here so no flow can forget them:
 
 from __future__ import annotations
 
+import functools
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -54,6 +55,7 @@ def with_outage_apology(default: Any) -> Callable[[Callable[..., Any]], Callable
     """Decorate a handler so a back-end failure apologises and returns `default`."""
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)  # rasa-sdk inspects the signature of `run`
         def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
             try:
                 return fn(self, *args, **kwargs)
@@ -62,8 +64,6 @@ def with_outage_apology(default: Any) -> Callable[[Callable[..., Any]], Callable
                 apologise_for_outage(dispatcher, error)
                 return default() if callable(default) else default
 
-        wrapper.__name__ = fn.__name__
-        wrapper.__doc__ = fn.__doc__
         return wrapper
 
     return decorate
