@@ -46,6 +46,11 @@ class Chat:
         """All bot texts of one turn joined, for assertions."""
         return "\n".join(m.get("text", "") for m in self.say(message))
 
+    def verify(self, account: str, answer: str) -> str:
+        """Go through verification in front of whatever task was asked for."""
+        self.text(account)
+        return self.text(answer)
+
 
 def post_message(stack: Stack, body: object, timeout: float = 60) -> list[dict]:
     request = urllib.request.Request(
@@ -56,6 +61,16 @@ def post_message(stack: Stack, body: object, timeout: float = 60) -> list[dict]:
     )
     with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310
         return json.loads(resp.read())
+
+
+def query(stack: Stack, sql: str, **params: object) -> list[tuple]:
+    """Read the account database a stack uses (to check what a conversation changed)."""
+    engine = make_engine(stack.settings.database_url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(sa.text(sql), params)]
+    finally:
+        engine.dispose()
 
 
 def _prepare_database(url: str) -> None:
