@@ -18,7 +18,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install spacy seed train run test lint format validate pytest story-test clean
+.PHONY: help install spacy seed train run jobs test lint format validate pytest story-test clean
 
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ $(MODEL): $(TRAINING_INPUTS) $(SPACY_MODEL)/meta.json
 
 run: seed train ## Set everything up, start the action server and the Rasa server (Ctrl-C stops)
 	$(BIN)/python -m ops.serve
+
+jobs: $(STAMPS)/installed ## Run due scheduled work now (e.g. plan changes booked for today)
+	$(BIN)/python -m quickconnect.jobs apply-due
 
 lint: $(STAMPS)/installed ## ruff lint and format check
 	$(BIN)/ruff check .
