@@ -20,7 +20,11 @@ from pathlib import Path
 from quickconnect.config import PROJECT_ROOT, Settings
 
 VENV_BIN = Path(sys.executable).parent
-DEFAULT_MODEL = PROJECT_ROOT / "models" / "quickconnect.tar.gz"
+# QC_MODEL_PATH lets a developer or a test run serve another trained model (e.g. one trained
+# on a subset of the data while a flow is being built); `make run` uses the project model.
+DEFAULT_MODEL = Path(
+    os.environ.get("QC_MODEL_PATH") or PROJECT_ROOT / "models" / "quickconnect.tar.gz"
+)
 
 
 def free_port() -> int:
