@@ -15,6 +15,10 @@ from actions.common import SYSTEM_ERRORS, apologise_for_outage
 from quickconnect.db.session import unit_of_work
 from quickconnect.services import handoff, identity
 
+# Channels that can show an agent's messages live (rasa_extensions/webchat.py); over the
+# plain REST channel nobody could join, so the case is followed up instead.
+LIVE_CHAT_CHANNELS = {"webchat"}
+
 # Actions that are bookkeeping, not something done for the customer.
 _NOT_WORTH_SUMMARISING = {"action_listen", "action_session_start", "action_handoff"}
 
@@ -80,6 +84,7 @@ class ActionHandoff(Action):
                     summary=conversation_summary(
                         tracker, customer.account_number if customer else None
                     ),
+                    live_chat=tracker.get_latest_input_channel() in LIVE_CHAT_CHANNELS,
                 )
         except SYSTEM_ERRORS as error:
             apologise_for_outage(dispatcher, error)
@@ -91,7 +96,7 @@ class ActionHandoff(Action):
                 "I'm sorry, I couldn't verify your identity, so I can't access the account in "
                 "this chat. A person from our support team can help. "
             )
-        if case.agents_online:
+        if case.queued:
             wait = case.expected_wait_minutes or 5
             dispatcher.utter_message(
                 text=f"{opening}I've opened case {case.case_number} for you. A member of our "
@@ -109,9 +114,13 @@ class ActionHandoff(Action):
                     "we'll follow up with you once you've verified your account in a chat, or "
                     "you can quote the case number when you contact us"
                 )
+            nobody = (
+                "Our support team can't join this chat channel live"
+                if case.agents_online
+                else "No one from our support team is online right now"
+            )
             dispatcher.utter_message(
-                text=f"{opening}I've opened case {case.case_number}. No one from our support "
-                f"team is online right now, so the case stays open and {follow_up}. Meanwhile "
-                "I'm happy to help with anything else."
+                text=f"{opening}I've opened case {case.case_number}. {nobody}, so the case "
+                f"stays open and {follow_up}. Meanwhile I'm happy to help with anything else."
             )
         return events + [SlotSet("pending_task", None), SlotSet("human_offered", False)]

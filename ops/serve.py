@@ -1,4 +1,4 @@
-"""`make run`: start the action server and the Rasa server, print how to talk to the bot.
+"""`make run`: start the action server and the Rasa server, print the URLs and the demo agent.
 
 Ctrl-C stops both servers.
 """
@@ -11,6 +11,7 @@ import time
 
 from ops.stack import Stack
 from quickconnect.config import load_settings
+from quickconnect.seed import DEMO_AGENT_PASSWORD, DEMO_AGENT_USERNAME
 
 
 def main() -> int:
@@ -25,9 +26,13 @@ def main() -> int:
     try:
         stack.start()
         url = f"{stack.rasa_url}/webhooks/rest/webhook"
+        web = f"{stack.rasa_url}/webhooks/webchat"
         print(
             f"""
 QuickConnect assistant is running.
+  Demo website + chat widget: {web}/
+  Agent console:              {web}/agent
+      demo agent: {DEMO_AGENT_USERNAME} / {DEMO_AGENT_PASSWORD}  (demo data only, from `make seed`)
   Rasa server (REST channel): {url}
   Action server:              {stack.action_url}/webhook
   Logs:                       {stack.log_dir}/

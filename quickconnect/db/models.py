@@ -120,6 +120,10 @@ CUTOFF_REASONS = (
 )
 TICKET_STATUSES = ("open", "in_progress", "resolved")
 CASE_STATUSES = ("open", "assigned", "resolved")
+# Where a case's chat is: not a live chat ('none': follow-up by email/SMS), waiting for an
+# agent ('queued'), with an agent ('agent'), or back with the bot ('bot').
+CASE_CHAT_STATES = ("none", "queued", "agent", "bot")
+CASE_RESOLUTIONS = ("resolved", "handed_back")
 CASE_REASONS = (
     "customer_request",
     "verification_failed",
@@ -594,7 +598,10 @@ class Case(Base):
         one_of("status", CASE_STATUSES),
         one_of("reason", CASE_REASONS),
         one_of("follow_up_channel", CONTACT_CHANNELS, nullable=True),
+        one_of("chat_state", CASE_CHAT_STATES),
+        one_of("resolution", CASE_RESOLUTIONS, nullable=True),
         Index("ix_cases_conversation_status", "conversation_id", "status"),
+        Index("ix_cases_chat_state", "chat_state"),
     )
 
     id = Column(Integer, primary_key=True)
@@ -608,6 +615,57 @@ class Case(Base):
     assigned_agent_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
     created_at = created_at_column()
     resolved_at = Column(UTCDateTime(), nullable=True)
+    # Live chat with an agent (web chat channel); see quickconnect/services/agent_console.py.
+    chat_state = Column(String(10), nullable=False, default="none", server_default="none")
+    queued_at = Column(UTCDateTime(), nullable=True)
+    assigned_at = Column(UTCDateTime(), nullable=True)
+    resolution = Column(String(15), nullable=True)
+    resolution_note = Column(Text, nullable=True)
+
+
+class CaseNote(Base):
+    """An agent's internal note on a case; never shown to the customer."""
+
+    __tablename__ = "case_notes"
+
+    id = Column(Integer, primary_key=True)
+    case_id = Column(
+        Integer, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
+    body = Column(Text, nullable=False)
+    created_at = created_at_column()
+
+
+class AgentSession(Base):
+    """A signed-in agent console; the cookie holds the token, the database its SHA-256."""
+
+    __tablename__ = "agent_sessions"
+
+    id = Column(Integer, primary_key=True)
+    agent_id = Column(
+        Integer, ForeignKey("agents.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    token_hash = Column(String(64), nullable=False, unique=True)
+    created_at = created_at_column()
+    expires_at = Column(UTCDateTime(), nullable=False)
+    revoked_at = Column(UTCDateTime(), nullable=True)
+
+
+class AgentLoginAttempt(Base):
+    """Every agent sign-in attempt; recent failures per username or address rate-limit logins."""
+
+    __tablename__ = "agent_login_attempts"
+    __table_args__ = (
+        Index("ix_agent_login_attempts_username_created", "username", "created_at"),
+        Index("ix_agent_login_attempts_address_created", "remote_addr", "created_at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(80), nullable=False)
+    remote_addr = Column(String(64), nullable=False)
+    success = Column(Boolean, nullable=False)
+    created_at = created_at_column()
 
 
 # --- records every flow writes --------------------------------------------------------------

@@ -34,6 +34,7 @@ class CaseOpened:
     follow_up_channel: str | None  # 'email' | 'sms' when no agent is online and we know who
     masked_contact: str | None  # where the follow-up goes, masked
     is_new: bool = True  # False when the conversation's open case was returned again
+    queued: bool = False  # True when the chat waits in the agents' live queue
 
 
 def agents_online(session: Session) -> int:
@@ -51,8 +52,14 @@ def open_case(
     customer_id: int | None,
     reason: str,
     summary: str,
+    live_chat: bool = True,
 ) -> CaseOpened:
-    """Open (or return this conversation's open) escalation case and say what happens next."""
+    """Open (or return this conversation's open) escalation case and say what happens next.
+
+    `live_chat` says whether the customer's channel can show an agent's messages (the web
+    chat can, the plain REST channel cannot): only then is the chat queued for an agent;
+    otherwise, as with nobody online, the case stays open for a follow-up.
+    """
     if reason not in REASONS:
         raise ValueError(f"unknown escalation reason {reason!r}; expected one of {REASONS}")
     customer = session.get(Customer, customer_id) if customer_id is not None else None
@@ -83,7 +90,12 @@ def open_case(
     wait: int | None = None
     channel: str | None = None
     contact: str | None = None
-    if online:
+    queued = bool(online) and live_chat
+    if queued:
+        if case.chat_state not in ("queued", "agent"):
+            case.chat_state = "queued"
+            case.queued_at = utcnow()
+            session.flush()
         wait = _expected_wait(session, case, online)
     elif customer is not None:
         channel = customer.preferred_contact
@@ -94,8 +106,8 @@ def open_case(
     if is_new and customer is not None:
         next_step = (
             f"queued for an agent (about {wait} min)"
-            if online
-            else f"no agent online; follow up by {channel}"
+            if queued
+            else f"no live agent; follow up by {channel}"
         )
         log_interaction(
             session,
@@ -105,16 +117,16 @@ def open_case(
             summary=f"Case {case.case_number} opened ({reason}): {summary}",
             outcome=next_step,
         )
-    return CaseOpened(case.case_number, online, wait, channel, contact, is_new)
+    return CaseOpened(case.case_number, online, wait, channel, contact, is_new, queued)
 
 
 def _expected_wait(session: Session, case: Case, online: int) -> int:
-    """Queue position (recent open chats up to this one) times handling time, per agent."""
+    """Queue position (recent queued chats up to this one) times handling time, per agent."""
     position = session.execute(
         select(func.count(Case.id)).where(
-            Case.status == "open",
-            Case.created_at >= utcnow() - CHAT_QUEUE_WINDOW,
-            Case.created_at <= case.created_at,
+            Case.chat_state == "queued",
+            Case.queued_at >= utcnow() - CHAT_QUEUE_WINDOW,
+            Case.queued_at <= case.queued_at,
         )
     ).scalar_one()
     return max(MIN_WAIT_MINUTES, math.ceil(max(int(position), 1) * MINUTES_PER_CHAT / online))
