@@ -19,6 +19,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 .PHONY: help install spacy seed train run jobs test lint format validate pytest story-test clean
+.PHONY: test-conversations eval eval-ci bench bench-smoke
 
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -71,7 +72,24 @@ story-test: train ## rasa test on the test stories; any prediction error fails
 	$(BIN)/rasa test core --model $(MODEL) --stories tests/stories \
 		--fail-on-prediction-errors --out results/core
 
-test: lint validate pytest story-test ## Lint, validate, pytest and rasa test (the CI command)
+test-conversations: train ## Live conversation tests (tests/conversations/*.yml) on the real servers
+	$(BIN)/python -m qa.conversations
+
+eval: $(SPACY_MODEL)/meta.json ## NLU report on the test sets (results/eval/); trains nothing
+	$(BIN)/python -m qa.nlu_eval
+
+# CI: the project's own NLU test set with the targets enforced (EVAL_GATE= only reports).
+EVAL_GATE ?= --min-accuracy 0.95 --max-in-scope-fallback 0.03
+eval-ci: train
+	$(BIN)/python -m qa.nlu_eval --sets project $(EVAL_GATE)
+
+bench: train ## Benchmark: 10 customers, /model/parse floor, rasa init baseline, train time
+	$(BIN)/python -m qa.bench
+
+bench-smoke: train ## Tiny benchmark (2 customers, 1 round), part of make test
+	$(BIN)/python -m qa.bench --smoke
+
+test: lint validate pytest story-test test-conversations eval-ci bench-smoke ## Lint, validate, pytest, rasa test, conversations, NLU eval, bench smoke (the CI command)
 
 clean: ## Remove built artefacts (not .venv)
 	rm -rf models/*.tar.gz spacy_models results .rasa .pytest_cache var/log

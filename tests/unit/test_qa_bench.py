@@ -1,0 +1,72 @@
+"""The benchmark's measurement helpers and report (the load itself runs in `make bench`)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from qa.bench import (
+    CUSTOMERS,
+    LoadResult,
+    check_parse_reply,
+    check_rest_reply,
+    machine,
+    percentile,
+    render_report,
+    tree_rss_mb,
+)
+
+
+def test_percentiles_interpolate() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == pytest.approx(50.5)
+    assert percentile(values, 95) == pytest.approx(95.05)
+    assert percentile(values, 100) == 100.0
+    assert percentile([7.0], 99) == 7.0
+    assert percentile([], 50) == 0.0
+
+
+def test_every_simulated_customer_has_its_own_account_and_a_plan_change() -> None:
+    assert len({c.account for c in CUSTOMERS}) == len(CUSTOMERS) == 10
+    for customer in CUSTOMERS:
+        texts = [text for text, _ in customer.turns()]
+        assert customer.account in texts and "yes" in texts
+        assert ("yes", "Done") in customer.turns()
+
+
+def test_reply_checks() -> None:
+    assert check_rest_reply([{"text": "Done: your plan"}], "done") is None
+    assert "expected 'Done'" in str(check_rest_reply([{"text": "Sorry"}], "Done"))
+    assert "no bot message" in str(check_rest_reply([], None))
+    assert check_parse_reply({"intent": {"name": "greet"}}, None) is None
+    assert check_parse_reply({"error": "x"}, None) is not None
+
+
+def test_memory_of_this_process_tree_is_measured() -> None:
+    assert tree_rss_mb(os.getpid()) > 10
+    assert tree_rss_mb(2**22 + 12345) == 0.0  # a process that does not exist
+
+
+def test_summary_and_report() -> None:
+    result = LoadResult("quickconnect", 2, 1, latencies_ms=[100.0, 200.0, 300.0, 400.0])
+    result.seconds = 2.0
+    result.peak_rss_mb = {"rasa_server": 1300.0, "action_server": 140.0}
+    summary = result.summary()
+    assert summary["messages_per_second"] == 2.0 and summary["errors"] == 0
+    base = LoadResult("rasa_init_baseline", 2, 1, latencies_ms=[50.0] * 4, seconds=1.0)
+    data = {
+        "started_utc": "2026-01-01 00:00 UTC",
+        "argv": ["--smoke"],
+        "machine": machine(),
+        "customers": 2,
+        "rounds": 1,
+        "turns_per_conversation": 6,
+        "phases": {"quickconnect": summary, "rasa_init_baseline": base.summary()},
+        "throughput_ratio": 0.5,
+        "full_train_seconds": None,
+    }
+    report = render_report(data)
+    assert "| QuickConnect (REST, actions, DB) | 4 | 0 |" in report
+    assert "MISS: throughput ratio QuickConnect / rasa init = 0.50" in report
+    assert f"{os.cpu_count()} cores" in report
