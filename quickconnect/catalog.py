@@ -44,6 +44,9 @@ class AddonSpec:
     terms: str
     tiers: tuple[AddonTierSpec, ...]
     aliases: tuple[str, ...] = field(default_factory=tuple)
+    # The cancellation fee applies only in the first N months after activation (the terms'
+    # minimum period); None = whenever the service is cancelled after going live.
+    cancellation_fee_months: int | None = None
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,10 @@ ADDONS: tuple[AddonSpec, ...] = (
             "video streaming",
             "tv streaming",
             "movies package",
+            "netflix thing",
+            "streaming service",
         ),
+        cancellation_fee_months=3,
     ),
     AddonSpec(
         "INTL",
@@ -163,6 +169,8 @@ ADDONS: tuple[AddonSpec, ...] = (
             "calls abroad",
             "overseas calls",
             "intl calling",
+            "international minutes",
+            "intl minutes",
         ),
     ),
     AddonSpec(
@@ -204,7 +212,9 @@ ADDONS: tuple[AddonSpec, ...] = (
             "antivirus",
             "virus protection",
             "internet security",
+            "the antivirus thing",
         ),
+        cancellation_fee_months=12,
     ),
     AddonSpec(
         "DATABOOST",
@@ -248,6 +258,9 @@ ADDONS: tuple[AddonSpec, ...] = (
             "tv channels",
             "sport channels",
             "tv sports pack",
+            "the sports thing",
+            "sports thing",
+            "sports package",
         ),
     ),
 )

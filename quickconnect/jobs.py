@@ -1,9 +1,15 @@
 """Scheduled jobs, run from cron or by hand: `python -m quickconnect.jobs <job> [options]`.
 
     python -m quickconnect.jobs apply-due [--today YYYY-MM-DD]
+    python -m quickconnect.jobs activate-due [--today YYYY-MM-DD]
+    python -m quickconnect.jobs run-due [--today YYYY-MM-DD]
 
 `apply-due` switches plan changes booked for a future date once that date has come (the
 plan-change guide: "activated immediately unless the customer requests a future date").
+`activate-due` makes add-on subscriptions live once their activation time has come and
+queues the "your service is live" message (subscriptions guide: "most additional services
+are activated within 24 hours"); activation times are hours, so run it at least hourly.
+`run-due` runs both, in that order (the one command for cron).
 Each job runs in one unit of work against the configured DATABASE_URL; running it twice is
 harmless. Add a job by writing a `_job(args, bind) -> int` and registering it in `JOBS`.
 """
@@ -12,13 +18,14 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.engine import Connection, Engine
 
 from quickconnect.db.models import utcnow
 from quickconnect.db.session import unit_of_work
 from quickconnect.services.plan_change import apply_due_plan_changes
+from quickconnect.services.subscriptions import activate_due_subscriptions
 
 Bind = Engine | Connection | None
 Job = Callable[[argparse.Namespace, Bind], int]
@@ -37,8 +44,42 @@ def _apply_due(args: argparse.Namespace, bind: Bind) -> int:
     return 0
 
 
+def _activate_due(args: argparse.Namespace, bind: Bind) -> int:
+    """Make pending add-on subscriptions live once their activation time has come.
+
+    Without --today (or with today's date) "due" means now; with another day it means by the
+    end of that day (a dry run of the calendar, or catching up)."""
+    now = utcnow()
+    day: date | None = args.today
+    if day is None or day == now.date():
+        cutoff = now
+    else:
+        cutoff = datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC) - timedelta(
+            microseconds=1
+        )
+    with unit_of_work(bind) as session:
+        activated = activate_due_subscriptions(session, now=cutoff)
+    label = cutoff.isoformat(timespec="minutes")
+    if activated:
+        print(f"activate-due ({label}): activated {len(activated)}: {', '.join(activated)}")
+    else:
+        print(f"activate-due ({label}): no subscriptions due")
+    return 0
+
+
+def _run_due(args: argparse.Namespace, bind: Bind) -> int:
+    """Every due job, in order; the first failure stops the run."""
+    for job in (_apply_due, _activate_due):
+        status = job(args, bind)
+        if status:
+            return status
+    return 0
+
+
 JOBS: dict[str, tuple[Job, str]] = {
     "apply-due": (_apply_due, "activate booked plan changes whose date has come"),
+    "activate-due": (_activate_due, "make add-on subscriptions live when their time has come"),
+    "run-due": (_run_due, "run every due job (apply-due, then activate-due)"),
 }
 
 

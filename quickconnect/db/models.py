@@ -333,7 +333,18 @@ class Subscription(Base):
     """A customer's add-on; pending until activation (within the add-on's activation_hours)."""
 
     __tablename__ = "subscriptions"
-    __table_args__ = (one_of("status", SUBSCRIPTION_STATUSES),)
+    __table_args__ = (
+        one_of("status", SUBSCRIPTION_STATUSES),
+        # No duplicate live subscription to the same service (migration 0004).
+        Index(
+            "uq_subscriptions_one_live",
+            "customer_id",
+            "addon_id",
+            unique=True,
+            sqlite_where=text("status IN ('pending_activation', 'active')"),
+            postgresql_where=text("status IN ('pending_activation', 'active')"),
+        ),
+    )
 
     id = Column(Integer, primary_key=True)
     customer_id = customer_fk()
