@@ -51,8 +51,8 @@ $(MODEL): $(TRAINING_INPUTS) $(SPACY_MODEL)/meta.json
 run: seed train ## Set everything up, start the action server and the Rasa server (Ctrl-C stops)
 	$(BIN)/python -m ops.serve
 
-jobs: $(STAMPS)/installed ## Run due scheduled work now (e.g. plan changes booked for today)
-	$(BIN)/python -m quickconnect.jobs apply-due
+jobs: $(STAMPS)/installed ## Run due scheduled work now: booked plan changes, add-ons due to go live
+	$(BIN)/python -m quickconnect.jobs run-due
 
 lint: $(STAMPS)/installed ## ruff lint and format check
 	$(BIN)/ruff check .

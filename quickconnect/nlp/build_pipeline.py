@@ -33,10 +33,10 @@ from spacy.util import compile_suffix_regex
 
 from quickconnect.nlp import patterns as qc_patterns
 
-PIPELINE_VERSION = 1
+PIPELINE_VERSION = 2
 PIPELINE_NAME = "qc_en"
 # sha256 (first 16 hex digits) of everything that defines the pipeline; see module docstring.
-PIPELINE_FINGERPRINT = "aeea73084839afd1"
+PIPELINE_FINGERPRINT = "6fc2e5b7b66b4508"
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MODELS_DIR = "spacy_models"
