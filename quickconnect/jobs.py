@@ -2,6 +2,7 @@
 
     python -m quickconnect.jobs apply-due [--today YYYY-MM-DD]
     python -m quickconnect.jobs activate-due [--today YYYY-MM-DD]
+    python -m quickconnect.jobs disconnect-due [--today YYYY-MM-DD]
     python -m quickconnect.jobs run-due [--today YYYY-MM-DD]
 
 `apply-due` switches plan changes booked for a future date once that date has come (the
@@ -9,7 +10,9 @@ plan-change guide: "activated immediately unless the customer requests a future 
 `activate-due` makes add-on subscriptions live once their activation time has come and
 queues the "your service is live" message (subscriptions guide: "most additional services
 are activated within 24 hours"); activation times are hours, so run it at least hourly.
-`run-due` runs both, in that order (the one command for cron).
+`disconnect-due` carries out disconnections booked in chat once their date has come (the
+service-cutoffs guide: booked for a date, with the final bill and the equipment return).
+`run-due` runs all three, in that order (the one command for cron).
 Each job runs in one unit of work against the configured DATABASE_URL; running it twice is
 harmless. Add a job by writing a `_job(args, bind) -> int` and registering it in `JOBS`.
 """
@@ -25,6 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 from quickconnect.db.models import utcnow
 from quickconnect.db.session import unit_of_work
 from quickconnect.services.plan_change import apply_due_plan_changes
+from quickconnect.services.service_cutoffs import apply_due_disconnections
 from quickconnect.services.subscriptions import activate_due_subscriptions
 
 Bind = Engine | Connection | None
@@ -67,9 +71,23 @@ def _activate_due(args: argparse.Namespace, bind: Bind) -> int:
     return 0
 
 
+def _disconnect_due(args: argparse.Namespace, bind: Bind) -> int:
+    """Carry out booked disconnections whose date has come."""
+    today: date = args.today or utcnow().date()
+    with unit_of_work(bind) as session:
+        done = apply_due_disconnections(session, today=today)
+    day = today.isoformat()
+    if done:
+        accounts = ", ".join(d.account_number for d in done)
+        print(f"disconnect-due ({day}): disconnected {len(done)} account(s): {accounts}")
+    else:
+        print(f"disconnect-due ({day}): no disconnections due")
+    return 0
+
+
 def _run_due(args: argparse.Namespace, bind: Bind) -> int:
     """Every due job, in order; the first failure stops the run."""
-    for job in (_apply_due, _activate_due):
+    for job in (_apply_due, _activate_due, _disconnect_due):
         status = job(args, bind)
         if status:
             return status
@@ -79,7 +97,8 @@ def _run_due(args: argparse.Namespace, bind: Bind) -> int:
 JOBS: dict[str, tuple[Job, str]] = {
     "apply-due": (_apply_due, "activate booked plan changes whose date has come"),
     "activate-due": (_activate_due, "make add-on subscriptions live when their time has come"),
-    "run-due": (_run_due, "run every due job (apply-due, then activate-due)"),
+    "disconnect-due": (_disconnect_due, "carry out booked disconnections whose date has come"),
+    "run-due": (_run_due, "run every due job (apply-due, activate-due, then disconnect-due)"),
 }
 
 

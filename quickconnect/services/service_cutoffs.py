@@ -82,6 +82,7 @@ CUTOFF_KINDS = (
     DISCONNECTION_KIND,
 )
 LOG_KIND = "service_cutoff"
+DISCONNECTION_LOG_KIND = "request_disconnection"  # the job that carries one out
 
 CENTS = Decimal("0.01")
 PLAN_INSTALLMENT_CHOICES = (2, 3, 4)  # monthly installments offered for an overdue balance
@@ -262,6 +263,14 @@ class DisconnectionProposal:
     equipment_return: str
     summary: str
     change: ProposedChange
+
+
+@dataclass(frozen=True)
+class DisconnectionApplied:
+    """A booked disconnection `apply_due_disconnections` carried out."""
+
+    account_number: str
+    disconnection_date: date  # the day it was booked for
 
 
 @dataclass(frozen=True)
@@ -1379,6 +1388,73 @@ def apply_disconnection(session: Session, customer_id: int, params: dict[str, An
         f"{usd(final_bill)}; {status.equipment_return}",
         notification=("email", f"Your disconnection on {format_day(day)}", body),
     )
+
+
+def apply_due_disconnections(session: Session, today: date) -> list[DisconnectionApplied]:
+    """Carry out every booked disconnection whose date has come (run by `quickconnect.jobs`).
+
+    Booking one (`apply_disconnection`) only marks the service 'pending_disconnection' with a
+    date; without this step nothing ever disconnects it. Each due account becomes
+    'disconnected' (the reason stays 'requested_disconnection'), the step is logged on the
+    customer's record and a short message about the final bill and any equipment return is
+    queued to their preferred contact. The status only changes from 'pending_disconnection'
+    (a guarded UPDATE, under the customer lock the chat handlers take first), so running it
+    twice, or twice at once, disconnects and notifies each account exactly once.
+    """
+    now = utcnow()
+    # Run for a later day (a dry run of the calendar, or tests): the change is dated that day.
+    disconnected_at = datetime.combine(today, time(), tzinfo=UTC) if today > now.date() else now
+    due = session.execute(
+        select(ServiceStatus.customer_id)
+        .where(
+            ServiceStatus.status == "pending_disconnection",
+            ServiceStatus.disconnection_date <= today,
+        )
+        .order_by(ServiceStatus.disconnection_date, ServiceStatus.customer_id)
+    ).scalars()
+    applied: list[DisconnectionApplied] = []
+    for customer_id in list(due):
+        customer = _customer(session, customer_id, lock=True)
+        changed = session.execute(
+            update(ServiceStatus)
+            .where(
+                ServiceStatus.customer_id == customer_id,
+                ServiceStatus.status == "pending_disconnection",
+                ServiceStatus.disconnection_date <= today,
+            )
+            .values(status="disconnected", since=disconnected_at)  # the reason stays as booked
+        )
+        if changed.rowcount != 1:  # another run (or a change in chat) got there first
+            continue
+        status = session.get(ServiceStatus, customer_id, populate_existing=True)
+        day: date = status.disconnection_date
+        final_bill = (
+            f"Your final bill will be about {usd(status.final_bill_amount)}."
+            if status.final_bill_amount is not None
+            else "Your final bill will follow."
+        )
+        equipment = f" {status.equipment_return.rstrip('.')}." if status.equipment_return else ""
+        log_interaction(
+            session,
+            customer_id=customer_id,
+            conversation_id=None,
+            kind=DISCONNECTION_LOG_KIND,
+            summary=f"Service disconnected as requested (booked for {day.isoformat()}). "
+            f"{final_bill}{equipment}",
+            outcome="disconnected",
+        )
+        channel, address, _ = _contact(customer)
+        queue_notification(
+            session,
+            customer_id=customer_id,
+            channel=channel,
+            to_address=address,
+            subject="Your QuickConnect service has been disconnected",
+            body=f"Hi {customer.first_name}, as you asked, your QuickConnect service has been "
+            f"disconnected. {final_bill}{equipment} Thank you for being with us.",
+        )
+        applied.append(DisconnectionApplied(customer.account_number, day))
+    return applied
 
 
 # --- follow-ups: cases and tickets ---------------------------------------------------------------

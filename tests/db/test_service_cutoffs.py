@@ -9,9 +9,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from quickconnect import jobs
 from quickconnect.db import models as m
+from quickconnect.db.session import unit_of_work
 from quickconnect.services import changes
 from quickconnect.services import service_cutoffs as sc
 from quickconnect.services.service_cutoffs import (
@@ -569,3 +572,130 @@ def test_format_time_says_utc() -> None:
     from datetime import UTC
 
     assert sc.format_time(datetime(2026, 11, 24, 8, 5, tzinfo=UTC)) == "08:05 UTC on 24 Nov 2026"
+
+
+# --- carrying out a booked disconnection (the disconnect-due job) ------------------------------
+
+
+def _book_disconnection(
+    session: Session, conversation_id: str, account: str, day: date
+) -> m.Customer:
+    customer = _customer(session, account)
+    proposal = sc.propose_disconnection(
+        session,
+        conversation_id=conversation_id,
+        customer_id=customer.id,
+        disconnection_date=day,
+        today=m.utcnow().date(),
+    )
+    assert _confirm(session, conversation_id, proposal.change.change_id).status == "applied"
+    return customer
+
+
+def _disconnected_logs(session: Session, customer_id: int) -> int:
+    return _count(
+        session,
+        m.InteractionLog,
+        customer_id=customer_id,
+        kind="request_disconnection",
+        outcome="disconnected",
+    )
+
+
+def _disconnected_messages(session: Session, customer_id: int) -> list[m.NotificationOutbox]:
+    return [o for o in _outbox(session, customer_id) if "has been disconnected" in o.subject]
+
+
+def test_a_due_disconnection_is_carried_out_once(session: Session, conversation_id: str) -> None:
+    day = m.utcnow().date() + timedelta(days=3)  # before Farid's booked date (today + 5)
+    alice = _book_disconnection(session, conversation_id, ALICE, day)
+    booked = _status(session, alice.id)
+    final_bill, equipment = booked.final_bill_amount, booked.equipment_return
+
+    assert sc.apply_due_disconnections(session, today=day) == [sc.DisconnectionApplied(ALICE, day)]
+    status = _status(session, alice.id)
+    assert (status.status, status.cutoff_reason) == ("disconnected", "requested_disconnection")
+    assert status.disconnection_date == day
+    assert _disconnected_logs(session, alice.id) == 1
+    messages = _disconnected_messages(session, alice.id)
+    assert len(messages) == 1
+    assert (messages[0].channel, messages[0].to_address) == ("email", alice.email)
+    assert sc.usd(final_bill) in messages[0].body and equipment in messages[0].body
+    assert sc.diagnose(session, alice.id).service_status == "disconnected"
+
+    outbox_before = len(_outbox(session, alice.id))
+    assert sc.apply_due_disconnections(session, today=day) == []  # idempotent
+    assert _disconnected_logs(session, alice.id) == 1
+    assert len(_outbox(session, alice.id)) == outbox_before
+    assert _status(session, alice.id).status == "disconnected"
+    farid = _customer(session, FARID)
+    assert _status(session, farid.id).status == "pending_disconnection"  # not due yet
+
+
+def test_a_future_disconnection_is_not_carried_out_early(
+    session: Session, conversation_id: str
+) -> None:
+    today = m.utcnow().date()
+    alice = _book_disconnection(session, conversation_id, ALICE, today + timedelta(days=10))
+    farid = _customer(session, FARID)
+    farid_day = _status(session, farid.id).disconnection_date
+
+    assert sc.apply_due_disconnections(session, today=farid_day - timedelta(days=1)) == []
+    assert sc.apply_due_disconnections(session, today=farid_day) == [
+        sc.DisconnectionApplied(FARID, farid_day)
+    ]
+    status = _status(session, alice.id)
+    assert (status.status, status.cutoff_reason) == (
+        "pending_disconnection",
+        "requested_disconnection",
+    )
+    assert _disconnected_logs(session, alice.id) == 0
+    assert _disconnected_messages(session, alice.id) == []
+    # Farid booked by phone; his message goes to his preferred contact.
+    channel, address, _ = sc._contact(farid)
+    messages = _disconnected_messages(session, farid.id)
+    assert [(o.channel, o.to_address) for o in messages] == [(channel, address)]
+    assert "router" in messages[0].body and "$18.50" in messages[0].body
+
+
+def test_accounts_not_pending_disconnection_are_untouched(session: Session) -> None:
+    accounts = (ALICE, DANA, ELIF, GRACE)
+    before = {
+        acct: (
+            (s := _status(session, _customer(session, acct).id)).status,
+            s.cutoff_reason,
+            s.since,
+        )
+        for acct in accounts
+    }
+    far = m.utcnow().date() + timedelta(days=sc.MAX_DISCONNECTION_DAYS_AHEAD + 1)
+    applied = sc.apply_due_disconnections(session, today=far)
+    assert [a.account_number for a in applied] == [FARID]  # the only booked one
+    for acct in accounts:
+        customer = _customer(session, acct)
+        status = _status(session, customer.id)
+        assert (status.status, status.cutoff_reason, status.since) == before[acct]
+        assert _disconnected_logs(session, customer.id) == 0
+        assert _disconnected_messages(session, customer.id) == []
+
+
+def test_jobs_cli_disconnect_due(
+    connection: Connection, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with unit_of_work(connection) as session:
+        farid_id = _customer(session, FARID).id
+        day = _status(session, farid_id).disconnection_date.isoformat()
+
+    assert jobs.main(["disconnect-due", "--today", day], bind=connection) == 0
+    assert jobs.main(["disconnect-due", "--today", day], bind=connection) == 0
+    assert jobs.main(["run-due", "--today", day], bind=connection) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[:2] == [
+        f"disconnect-due ({day}): disconnected 1 account(s): {FARID}",
+        f"disconnect-due ({day}): no disconnections due",
+    ]
+    assert out[-1] == f"disconnect-due ({day}): no disconnections due"  # run-due runs it last
+    with unit_of_work(connection) as session:
+        assert _status(session, farid_id).status == "disconnected"
+        assert _disconnected_logs(session, farid_id) == 1
+        assert len(_disconnected_messages(session, farid_id)) == 1

@@ -297,6 +297,7 @@ def test_jobs_cli_activate_due_and_run_due(
     assert jobs.main(["run-due", "--today", tomorrow], bind=connection) == 0
     out = capsys.readouterr().out
     assert "apply-due" in out and "activated 1: QC-100001 SecureNet" in out
+    assert f"disconnect-due ({tomorrow}): no disconnections due" in out  # run-due runs it too
     assert jobs.main(["run-due", "--today", tomorrow], bind=connection) == 0
     assert "no subscriptions due" in capsys.readouterr().out
     with unit_of_work(connection) as session:
