@@ -154,11 +154,13 @@ DEMO_CUSTOMERS: tuple[DemoCustomer, ...] = (
     DemoCustomer(
         "QC-100009", "Ines", "Duarte", "+15550100009", "77 Beacon Hill, Springfield",
         "Northside", "EVERY20", PET_QUESTION, "Tico", _paid("45.00", "15.00", "15.00"),
-        "changed plan this cycle: Starter 2GB (legacy) -> Everyday 20GB, 10 days ago",
+        "changed plan this cycle: Starter 2GB (legacy) -> Everyday 20GB, 10 days ago; "
+        "Galaxy S23 and iPad Air on file, no device protection yet",
         ("card", "Visa ending 9090"),
         cycle_offset_days=20,
         usage=("4.70", 150, "133.0"),
         previous_plan_code="START2",
+        extras=("ines_devices",),
     ),
     DemoCustomer(
         "QC-100010", "Jonas", "Berg", "+15550100010", "19 Fjord Street, Springfield",
@@ -489,6 +491,15 @@ def _alice_device_protection(session: Session, customer: m.Customer, clock: _Clo
     )
     tier = _one(session, m.ProtectionTier, code="PROTECT_PLUS")
     card = _one(session, m.PaymentMethod, customer_id=customer.id, label="Visa ending 4242")
+    # A second saved card, so the protection plan's payment method can be switched in chat.
+    _ensure(
+        session,
+        m.PaymentMethod,
+        {"customer_id": customer.id, "label": "Mastercard ending 8812"},
+        kind="card",
+        is_default=False,
+        created_at=clock.days_ago(300),
+    )
     plan = _ensure(
         session,
         m.ProtectionPlan,
@@ -537,6 +548,26 @@ def _alice_device_protection(session: Session, customer: m.Customer, clock: _Clo
         decided_at=clock.days_ago(113),
         created_at=clock.days_ago(119),
     )
+
+
+def _ines_devices(session: Session, customer: m.Customer, clock: _Clock) -> None:
+    """Two devices on file and no protection plan: the device protection enrolment demo."""
+    for serial, device_type, make, model, imei, days, value in (
+        ("SGS23-QC100009-01", "phone", "Samsung", "Galaxy S23", "352099001761481", 90, "799.00"),
+        ("IPAD-QC100009-02", "tablet", "Apple", "iPad Air", None, 400, "599.00"),
+    ):
+        _ensure(
+            session,
+            m.Device,
+            {"serial_number": serial},
+            customer_id=customer.id,
+            device_type=device_type,
+            make=make,
+            model=model,
+            imei=imei,
+            purchase_date=clock.today - timedelta(days=days),
+            value=Decimal(value),
+        )
 
 
 def _hiro_addons(session: Session, customer: m.Customer, clock: _Clock) -> None:
@@ -589,6 +620,7 @@ def _riverside_outage(session: Session, customer: m.Customer, clock: _Clock) -> 
 
 _EXTRAS: dict[str, Callable[[Session, m.Customer, _Clock], None]] = {
     "alice_device_protection": _alice_device_protection,
+    "ines_devices": _ines_devices,
     "hiro_addons": _hiro_addons,
     "riverside_outage": _riverside_outage,
 }
