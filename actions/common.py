@@ -9,6 +9,7 @@ Two invariants live here so no flow can forget them:
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from abc import ABC, abstractmethod
@@ -52,13 +53,18 @@ def apologise_for_outage(dispatcher: CollectingDispatcher, error: BaseException)
 
 
 def with_outage_apology(default: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorate a handler so a back-end failure apologises and returns `default`."""
+    """Decorate a handler so a back-end failure apologises and returns `default`.
+
+    The handler (blocking database work) runs in a worker thread: rasa-sdk calls synchronous
+    actions on its event loop, so one slow query or password hash would stall every other
+    conversation the action server is serving.
+    """
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)  # rasa-sdk inspects the signature of `run`
-        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        async def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
             try:
-                return fn(self, *args, **kwargs)
+                return await asyncio.to_thread(fn, self, *args, **kwargs)
             except SYSTEM_ERRORS as error:
                 dispatcher = next(a for a in args if isinstance(a, CollectingDispatcher))
                 apologise_for_outage(dispatcher, error)
@@ -89,7 +95,13 @@ class VerifiedAccountAction(Action, ABC):
         domain: DomainDict,
     ) -> list[EventType]: ...
 
-    def run(
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        # In a worker thread, for the same reason as `with_outage_apology`.
+        return await asyncio.to_thread(self._run_in_transaction, dispatcher, tracker, domain)
+
+    def _run_in_transaction(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         try:
