@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 
 from ops.stack import Stack
+from quickconnect.db.session import make_engine, unit_of_work
 from quickconnect.seed import DEMO_AGENT_PASSWORD, DEMO_AGENT_USERNAME
+from quickconnect.services.handoff import agents_online
 from tests.webstack import conversation_for, tracker_events, web_url
 
 TIMEOUT_MS = 60_000
@@ -191,10 +193,28 @@ def test_customer_agent_handoff_and_back(browser: Any, web_stack: Stack, artifac
         agent_ctx.close()
 
 
+def _wait_until_no_agent_online(stack: Stack, timeout: float = 20.0) -> None:
+    """An earlier test's console goes offline when its socket closes, which the server handles
+    a moment after the browser context is gone: wait for that instead of racing it."""
+    engine = make_engine(stack.settings.database_url)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            with unit_of_work(engine) as session:
+                if agents_online(session) == 0:
+                    return
+            if time.monotonic() > deadline:
+                pytest.fail("an agent console from an earlier test stayed online")
+            time.sleep(0.25)
+    finally:
+        engine.dispose()
+
+
 def test_phone_sized_widget_and_no_agent_online(
     browser: Any, web_stack: Stack, artifacts: Path
 ) -> None:
     """375 px wide: the panel fits and works by keyboard; with no agent, a follow-up is offered."""
+    _wait_until_no_agent_online(web_stack)
     context = browser.new_context(
         viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True
     )
