@@ -1,7 +1,7 @@
 """Subscriptions flow: at most one live (pending or active) subscription per service.
 
 Revision ID: 0004
-Revises: 0003
+Revises: 0001
 Create Date: 2026-11-24 01:45:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
-down_revision: str | None = "0003"
+down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

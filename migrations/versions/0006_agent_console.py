@@ -1,7 +1,7 @@
 """Web chat and agent console: live chat state on cases, notes, agent sessions, login attempts.
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0004
 Create Date: 2026-11-24 01:45:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
