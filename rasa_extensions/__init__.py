@@ -1,1 +1,10 @@
-"""Code that runs inside the Rasa server process: the input channel and the lock store."""
+"""Code that runs inside the Rasa server process: the input channel and the lock store.
+
+Importing this package also installs `action_schema` (action-server responses validated by a
+validator compiled once): Rasa imports it at start-up for the lock store (endpoints.yml) and the
+web chat channel (credentials.yml), so every server process of the project runs with it.
+"""
+
+from rasa_extensions import action_schema
+
+action_schema.install()
