@@ -89,9 +89,14 @@ class ValidateVerificationForm(FormValidationAction):
             # A factor given before the account is known is asked for again afterwards,
             # so it is always checked against the right account.
             return {"verification_answer": None}
+        answer = str(slot_value)
+        with unit_of_work() as session:
+            material = identity.factor_material(session, account_number)
+        # The slow security-answer hash runs outside any transaction (see FactorCheck).
+        checked = identity.check_factor(material, account_number, answer)
         with unit_of_work() as session:
             result = identity.verify_factor(
-                session, tracker.sender_id, account_number, str(slot_value)
+                session, tracker.sender_id, account_number, answer, checked=checked
             )
         if result.status == "verified":
             dispatcher.utter_message(text=f"Thanks, {result.first_name}, that matches our records.")

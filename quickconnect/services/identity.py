@@ -123,6 +123,67 @@ def identify_account(session: Session, conversation_id: str, identifier: str) ->
     return IdentifyResult(True, customer.account_number, question, MAX_ATTEMPTS - failures, False)
 
 
+@dataclass(frozen=True)
+class FactorCheck:
+    """Which factor an answer matched, worked out before the attempt is recorded.
+
+    Comparing a security answer costs a deliberately slow hash (PBKDF2, 600,000 rounds). Done
+    inside `verify_factor`'s unit of work it would hold the database's write lock on SQLite
+    the whole time, so concurrent chats would queue behind each other's hashing. Callers
+    that care read `factor_material` in one short unit of work, run `check_factor` outside
+    any, and pass its result to `verify_factor` in a second one.
+    """
+
+    account_number: str
+    answer: str
+    factor: str | None
+
+
+@dataclass(frozen=True)
+class FactorMaterial:
+    """What the factors are checked against, read in one short unit of work."""
+
+    email: str | None
+    last_bill: Decimal | None
+    answer_hashes: tuple[str, ...]
+
+
+def factor_material(session: Session, account_number: str) -> FactorMaterial | None:
+    """The account's email, last bill amount and security-answer hashes (None: no account)."""
+    customer = _find_customer(session, account_number)
+    if customer is None:
+        return None
+    hashes = session.execute(
+        select(SecurityQuestion.answer_hash)
+        .where(SecurityQuestion.customer_id == customer.id)
+        .order_by(SecurityQuestion.id)
+    ).scalars()
+    return FactorMaterial(customer.email, _last_bill_amount(session, customer.id), tuple(hashes))
+
+
+def match_factor(material: FactorMaterial | None, answer: str) -> str | None:
+    """Which knowledge factor `answer` matches: email, last bill amount or security answer.
+
+    No database access: the slow hash comparisons run here, outside any transaction.
+    """
+    if material is None or not answer or not answer.strip():
+        return None
+    email = normalize_email(answer)
+    if email is not None:
+        return "email" if email == normalize_email(material.email or "") else None
+    amount = parse_amount(answer)
+    if amount is not None and amount == material.last_bill:
+        return "last_bill"
+    if any(verify_answer(answer, stored) for stored in material.answer_hashes):
+        return "security_answer"
+    return None
+
+
+def check_factor(material: FactorMaterial | None, account_number: str, answer: str) -> FactorCheck:
+    """`verify_factor`'s slow part, run between two units of work (see `FactorCheck`)."""
+    return FactorCheck(account_number, answer, match_factor(material, answer))
+
+
 def verify_factor(
     session: Session,
     conversation_id: str,
@@ -130,12 +191,19 @@ def verify_factor(
     answer: str,
     *,
     ttl_minutes: int | None = None,
+    checked: FactorCheck | None = None,
 ) -> VerifyResult:
     """Step 2: check one knowledge factor; on success, issue a token for this conversation.
 
     Once the conversation has MAX_ATTEMPTS failures every call is refused, even with a
-    correct answer, so guessing cannot continue in the same chat.
+    correct answer, so guessing cannot continue in the same chat. `checked` is the result of
+    `check_factor` for the same account and answer, computed beforehand (see `FactorCheck`).
     """
+    if checked is not None and (checked.account_number, checked.answer) != (
+        account_number,
+        answer,
+    ):
+        raise ValueError("`checked` was computed for another account or answer")
     failures = failed_attempts(session, conversation_id)
     customer = _find_customer(session, account_number)
     if failures >= MAX_ATTEMPTS:
@@ -144,7 +212,12 @@ def verify_factor(
         _log(session, customer, conversation_id, summary, "locked_out")
         return VerifyResult("locked_out", None, 0, None, None)
 
-    factor = _matching_factor(session, customer, answer) if customer else None
+    if customer is None:
+        factor = None
+    elif checked is not None:
+        factor = checked.factor
+    else:
+        factor = match_factor(factor_material(session, account_number), answer)
     _record_attempt(
         session,
         conversation_id,
@@ -242,24 +315,6 @@ def end_verification(session: Session, conversation_id: str) -> int:
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)
-
-
-def _matching_factor(session: Session, customer: Customer, answer: str) -> str | None:
-    """Which knowledge factor `answer` matches: email, last bill amount or security answer."""
-    if not answer or not answer.strip():
-        return None
-    email = normalize_email(answer)
-    if email is not None:
-        return "email" if email == normalize_email(customer.email) else None
-    amount = parse_amount(answer)
-    if amount is not None and amount == _last_bill_amount(session, customer.id):
-        return "last_bill"
-    hashes = session.execute(
-        select(SecurityQuestion.answer_hash).where(SecurityQuestion.customer_id == customer.id)
-    ).scalars()
-    if any(verify_answer(answer, stored) for stored in hashes):
-        return "security_answer"
-    return None
 
 
 def _last_bill_amount(session: Session, customer_id: int) -> Decimal | None:

@@ -87,6 +87,39 @@ def test_each_factor_verifies(session: Session, conversation_id: str, answer: st
     assert result.token not in stored  # only the hash is kept
 
 
+@pytest.mark.parametrize(
+    ("answer", "factor"),
+    [
+        ("alice.martin@example.com", "email"),
+        ("$84.20", "last_bill"),
+        ("biscuit", "security_answer"),
+        ("Porto", None),
+        ("bruno.silva@example.com", None),
+    ],
+)
+def test_factor_checked_outside_the_transaction_gives_the_same_result(
+    session: Session, conversation_id: str, answer: str, factor: str | None
+) -> None:
+    """The action's path: read the material, hash outside any transaction, then record."""
+    assert identity.identify_account(session, conversation_id, ALICE).found
+    material = identity.factor_material(session, ALICE)
+    assert material is not None and len(material.answer_hashes) >= 1
+    assert all(answer_hash.startswith("pbkdf2_sha256$") for answer_hash in material.answer_hashes)
+    checked = identity.check_factor(material, ALICE, answer)
+    assert checked.factor == factor
+    result = identity.verify_factor(session, conversation_id, ALICE, answer, checked=checked)
+    assert result.status == ("verified" if factor else "retry")
+    assert _attempts(session, conversation_id)[-1] == ("verify", factor is not None)
+
+
+def test_a_check_for_another_answer_is_refused(session: Session, conversation_id: str) -> None:
+    checked = identity.check_factor(identity.factor_material(session, ALICE), ALICE, "biscuit")
+    with pytest.raises(ValueError):
+        identity.verify_factor(session, conversation_id, ALICE, "Porto", checked=checked)
+    assert identity.factor_material(session, "QC-999999") is None
+    assert identity.check_factor(None, "QC-999999", "biscuit").factor is None
+
+
 def test_another_customers_factors_do_not_verify(session: Session, conversation_id: str) -> None:
     assert _verify(session, conversation_id, "bruno.silva@example.com").status == "retry"
     assert identity.verify_factor(session, conversation_id, ALICE, "Porto").status == "retry"
