@@ -488,42 +488,6 @@ class ActionStartSecurityQuestions(VerifiedAccountAction):
         ]
 
 
-class ActionAskNewSecurityQuestion(Action):
-    def name(self) -> str:
-        return "action_ask_new_security_question"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        listed = "\n".join(
-            f"{number}. {question}"
-            for number, question in enumerate(recovery.SECURITY_QUESTIONS, start=1)
-        )
-        dispatcher.utter_message(
-            text=f"Which question would you like?\n{listed}",
-            buttons=[
-                {"title": question, "payload": str(number)}
-                for number, question in enumerate(recovery.SECURITY_QUESTIONS, start=1)
-            ],
-        )
-        return []
-
-
-class ActionAskNewSecurityAnswer(Action):
-    def name(self) -> str:
-        return "action_ask_new_security_answer"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        question = tracker.get_slot("new_security_question")
-        dispatcher.utter_message(
-            text=f'And your answer to "{question}"? Pick something you\'ll remember that others '
-            "can't guess. We store it only in a protected (hashed) form."
-        )
-        return []
-
-
 class ValidateSecurityQuestionsForm(FormValidationAction):
     def name(self) -> str:
         return "validate_security_questions_form"
@@ -716,20 +680,3 @@ def _contact_changed(result: dict[str, Any], customer: VerifiedCustomer) -> str:
         f"and a notice to the old one ({result.get('old_masked')}), so you'll know if anyone "
         "else ever tries this."
     )
-
-
-class ActionAskRecoveryNewContact(Action):
-    """contact_update_form's question (the contacts on file were just shown, masked)."""
-
-    def name(self) -> str:
-        return "action_ask_recovery_new_contact"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        dispatcher.utter_message(
-            text="If one of these is out of date, tell me the new email address or phone "
-            'number. If they\'re both right, just say "keep them".',
-            buttons=[{"title": "Keep them", "payload": "keep them"}],
-        )
-        return []

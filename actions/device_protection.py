@@ -21,7 +21,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
@@ -570,20 +570,6 @@ class ValidateClaimForm(_DeviceProtectionFormValidation):
 # --- the questions ------------------------------------------------------------------------------
 
 
-class ActionAskPlanNumber(Action):
-    def name(self) -> str:
-        return "action_ask_protection_plan_number"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        dispatcher.utter_message(
-            text="What's your device protection plan number, for reference? It looks like "
-            "DP-123456 and it's in your plan summary email and in your account online."
-        )
-        return []
-
-
 class ActionAskDevice(VerifiedAccountAction):
     """Which device: uncovered devices on file (enrol, add) or the plan's devices (claim)."""
 
@@ -628,47 +614,6 @@ class ActionAskDevice(VerifiedAccountAction):
             )
             buttons = [{"title": t.capitalize(), "payload": f"a {t}"} for t in PROTECTABLE_TYPES]
         dispatcher.utter_message(text=text, buttons=buttons)
-        return []
-
-
-class ActionAskNewDeviceType(Action):
-    def name(self) -> str:
-        return "action_ask_dp_new_device_type"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        dispatcher.utter_message(
-            text="What kind of device is it: a phone, tablet, smartwatch or laptop?",
-            buttons=[{"title": t.capitalize(), "payload": f"a {t}"} for t in PROTECTABLE_TYPES],
-        )
-        return []
-
-
-class ActionAskNewDeviceModel(Action):
-    def name(self) -> str:
-        return "action_ask_dp_new_device_model"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        dispatcher.utter_message(
-            text='What\'s the make and model? For example "Apple iPhone 15" or "Samsung Galaxy '
-            'Tab S9".'
-        )
-        return []
-
-
-class ActionAskNewDeviceValue(Action):
-    def name(self) -> str:
-        return "action_ask_dp_new_device_value"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        dispatcher.utter_message(
-            text="Roughly what did it cost new? Each plan covers devices up to a set value."
-        )
         return []
 
 
@@ -725,73 +670,6 @@ class ActionAskTier(VerifiedAccountAction):
         lines.append("Pre-existing issues are generally not covered. Which plan would you like?")
         dispatcher.utter_message(
             text="\n".join(lines), buttons=[{"title": t.name, "payload": t.name} for t in options]
-        )
-        return []
-
-
-class ActionAskManageChoice(Action):
-    def name(self) -> str:
-        return "action_ask_dp_manage_choice"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        plan_number = tracker.get_slot("protection_plan_number")
-        dispatcher.utter_message(
-            text=f"Thanks. What would you like to do with {plan_number}? I can change the "
-            "payment method, check your contact details, add a device, or upgrade or "
-            "downgrade the plan.",
-            buttons=[
-                {"title": "Payment method", "payload": "update the payment method"},
-                {"title": "Contact details", "payload": "check my contact details"},
-                {"title": "Add a device", "payload": "add a device"},
-                {"title": "Upgrade or downgrade", "payload": "change the protection level"},
-            ],
-        )
-        return []
-
-
-class ActionAskIncidentType(Action):
-    def name(self) -> str:
-        return "action_ask_dp_incident_type"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        dispatcher.utter_message(
-            text="What happened: accidental damage, theft, a mechanical failure, or something "
-            "else?",
-            buttons=[
-                {"title": "Accidental damage", "payload": "accidental damage"},
-                {"title": "Theft", "payload": "theft"},
-                {"title": "Mechanical failure", "payload": "mechanical failure"},
-                {"title": "Something else", "payload": "something else"},
-            ],
-        )
-        return []
-
-
-class ActionAskIncidentDate(Action):
-    def name(self) -> str:
-        return "action_ask_dp_incident_date"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        dispatcher.utter_message(text='When did it happen? (e.g. "yesterday" or "March 3")')
-        return []
-
-
-class ActionAskIncidentDescription(Action):
-    def name(self) -> str:
-        return "action_ask_dp_incident_description"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        dispatcher.utter_message(
-            text="Please describe what happened and what's wrong with the device now. If the "
-            "problem was there before, please say so."
         )
         return []
 

@@ -238,26 +238,6 @@ class ValidatePlanChangeForm(FormValidationAction):
         return {"plan_name": chosen.name}
 
 
-class ActionAskPlanNeed(Action):
-    def name(self) -> str:
-        return "action_ask_plan_need"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        dispatcher.utter_message(
-            text="What matters most to you in a new plan: more data, faster speeds, a lower "
-            "price, or lines for your family?",
-            buttons=[
-                {"title": "More data", "payload": "more data"},
-                {"title": "Faster speeds", "payload": "faster speeds"},
-                {"title": "A lower price", "payload": "something cheaper"},
-                {"title": "Family lines", "payload": "lines for my family"},
-            ],
-        )
-        return []
-
-
 class ActionAskPlanName(VerifiedAccountAction):
     """Recommend plans for the stated need, compared with the current plan, and ask to pick."""
 

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
@@ -354,23 +354,6 @@ class ActionStartPaymentPlan(VerifiedAccountAction):
         if chosen in cutoffs.PLAN_INSTALLMENT_CHOICES:
             return events + [SlotSet("plan_installments", str(chosen))]
         return events
-
-
-class ActionAskPlanInstallments(Action):
-    def name(self) -> str:
-        return "action_ask_plan_installments"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        dispatcher.utter_message(
-            text="How many monthly installments would you like: 2, 3 or 4?",
-            buttons=[
-                {"title": f"{n} installments", "payload": f"{n} installments"}
-                for n in cutoffs.PLAN_INSTALLMENT_CHOICES
-            ],
-        )
-        return []
 
 
 class ValidatePaymentPlanForm(FormValidationAction):
