@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from actions.changes import ASK_FOR_CONSENT, awaiting_consent, describe_confirmation
 from actions.common import VerifiedAccountAction, with_outage_apology
+from actions.forms import Question, VerifiedQuestionAction
 from quickconnect.db.session import unit_of_work
 from quickconnect.services import account_recovery as recovery
 from quickconnect.services.handoff import CaseOpened
@@ -176,31 +177,22 @@ class ActionStartPasswordReset(VerifiedAccountAction):
         ]
 
 
-class ActionAskResetChannel(VerifiedAccountAction):
+class ActionAskResetChannel(VerifiedQuestionAction):
     """password_reset_form's question: email or SMS, both to the contacts on file (masked)."""
 
-    def name(self) -> str:
-        return "action_ask_reset_channel"
+    slot = "reset_channel"
 
-    def handle(
-        self,
-        session: Session,
-        customer: VerifiedCustomer,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> list[EventType]:
+    def question(self, session: Session, customer: VerifiedCustomer, tracker: Tracker) -> Question:
         contacts = recovery.recovery_contacts(session, customer.customer_id)
-        dispatcher.utter_message(
-            text=f"Where should I send the reset link: by email to {contacts.masked_email}, or "
+        return Question(
+            f"Where should I send the reset link: by email to {contacts.masked_email}, or "
             f"by SMS to {contacts.masked_phone}? (For your security it only goes to the contact "
             "details on file.)",
-            buttons=[
+            [
                 {"title": "Email", "payload": "by email"},
                 {"title": "SMS", "payload": "sms please"},
             ],
         )
-        return []
 
 
 class ValidatePasswordResetForm(FormValidationAction):

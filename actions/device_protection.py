@@ -30,12 +30,12 @@ from sqlalchemy.orm import Session
 
 from actions.changes import ASK_FOR_CONSENT, awaiting_consent, describe_confirmation
 from actions.common import VerifiedAccountAction, with_outage_apology
+from actions.forms import Question, VerifiedQuestionAction, choice_buttons, verified_customer
 from quickconnect.dates import resolve_date
 from quickconnect.db.models import utcnow
 from quickconnect.db.session import unit_of_work
 from quickconnect.identifiers import parse_amount
 from quickconnect.services import device_protection as dp
-from quickconnect.services import identity
 from quickconnect.services.identity import VerifiedCustomer
 
 ENROL_FORM = "dp_enrol_form"
@@ -144,12 +144,6 @@ def _prefill(
     if device and keep_device:
         events.append(SlotSet("dp_device", device))
     return events
-
-
-def _with_verified(tracker: Tracker, session: Session) -> VerifiedCustomer | None:
-    return identity.verified_customer(
-        session, tracker.sender_id, tracker.get_slot("verification_token")
-    )
 
 
 def _new_device(tracker: Tracker) -> dp.NewDevice | None:
@@ -282,7 +276,7 @@ class _DeviceProtectionFormValidation(FormValidationAction, ABC):
         domain: DomainDict,
     ) -> dict[str, Any]:
         with unit_of_work() as session:
-            customer = _with_verified(tracker, session)
+            customer = verified_customer(session, tracker)
             if customer is None:
                 return {"protection_plan_number": None}
             try:
@@ -309,7 +303,7 @@ class _DeviceProtectionFormValidation(FormValidationAction, ABC):
         if text == NEW_DEVICE or text.startswith("device:"):
             return {"dp_device": text}
         with unit_of_work() as session:
-            customer = _with_verified(tracker, session)
+            customer = verified_customer(session, tracker)
             if customer is None:
                 return {"dp_device": None}
             all_devices = dp.customer_devices(session, customer.customer_id)
@@ -500,7 +494,7 @@ class ValidateClaimForm(_DeviceProtectionFormValidation):
         if not plan_number:
             return {"dp_device": None}  # asked again once the plan is known
         with unit_of_work() as session:
-            customer = _with_verified(tracker, session)
+            customer = verified_customer(session, tracker)
             if customer is None:
                 return {"dp_device": None}
             plan = dp.find_protection_plan(session, customer.customer_id, plan_number)
@@ -570,67 +564,47 @@ class ValidateClaimForm(_DeviceProtectionFormValidation):
 # --- the questions ------------------------------------------------------------------------------
 
 
-class ActionAskDevice(VerifiedAccountAction):
+class ActionAskDevice(VerifiedQuestionAction):
     """Which device: uncovered devices on file (enrol, add) or the plan's devices (claim)."""
 
-    def name(self) -> str:
-        return "action_ask_dp_device"
+    slot = "dp_device"
 
-    def handle(
-        self,
-        session: Session,
-        customer: VerifiedCustomer,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> list[EventType]:
+    def question(self, session: Session, customer: VerifiedCustomer, tracker: Tracker) -> Question:
         if tracker.active_loop_name == CLAIM_FORM:
             plan = dp.find_protection_plan(
                 session, customer.customer_id, tracker.get_slot("protection_plan_number")
             )
-            dispatcher.utter_message(
-                text=f"Which device is the claim for? {plan.plan_number} covers your "
+            return Question(
+                f"Which device is the claim for? {plan.plan_number} covers your "
                 f"{plan.device_labels}.",
-                buttons=[{"title": d.label, "payload": d.label} for d in plan.devices],
+                choice_buttons(d.label for d in plan.devices),
             )
-            return []
         devices = [
             d
             for d in dp.customer_devices(session, customer.customer_id)
             if d.protection_plan_number is None
         ]
-        buttons = [{"title": d.label, "payload": d.label} for d in devices]
-        buttons.append({"title": "A new device", "payload": "a new device"})
-        if devices:
-            listed = "\n".join(f"- {d.label} ({d.device_type})" for d in devices)
-            text = (
-                "Which device would you like to protect? These are on your account without "
-                f'protection:\n{listed}\nOr tell me about a new device (e.g. "a new iPhone").'
-            )
-        else:
-            text = (
+        if not devices:
+            return Question(
                 "Which device would you like to protect? Tell me what kind it is (phone, "
-                "tablet, smartwatch or laptop)."
+                "tablet, smartwatch or laptop).",
+                [{"title": t.capitalize(), "payload": f"a {t}"} for t in PROTECTABLE_TYPES],
             )
-            buttons = [{"title": t.capitalize(), "payload": f"a {t}"} for t in PROTECTABLE_TYPES]
-        dispatcher.utter_message(text=text, buttons=buttons)
-        return []
+        listed = "\n".join(f"- {d.label} ({d.device_type})" for d in devices)
+        return Question(
+            "Which device would you like to protect? These are on your account without "
+            f'protection:\n{listed}\nOr tell me about a new device (e.g. "a new iPhone").',
+            choice_buttons(d.label for d in devices)
+            + [{"title": "A new device", "payload": "a new device"}],
+        )
 
 
-class ActionAskTier(VerifiedAccountAction):
+class ActionAskTier(VerifiedQuestionAction):
     """The tiers that fit the device (enrol) or every device on the plan (upgrade/downgrade)."""
 
-    def name(self) -> str:
-        return "action_ask_dp_tier"
+    slot = "dp_tier"
 
-    def handle(
-        self,
-        session: Session,
-        customer: VerifiedCustomer,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> list[EventType]:
+    def question(self, session: Session, customer: VerifiedCustomer, tracker: Tracker) -> Question:
         if tracker.active_loop_name == MANAGE_FORM:
             plan = dp.find_protection_plan(
                 session, customer.customer_id, tracker.get_slot("protection_plan_number")
@@ -660,44 +634,31 @@ class ActionAskTier(VerifiedAccountAction):
             options = dp.tiers_for(session, device_type, value)
             intro = f"These protection plans fit your {label}:"
         if not options:
-            dispatcher.utter_message(
-                text="I'm sorry, none of our protection plans fits that. Plans cover phones, "
+            return Question(
+                "I'm sorry, none of our protection plans fits that. Plans cover phones, "
                 'tablets, smartwatches and laptops up to $2,500.00. Type "stop" to leave this, '
                 'or "agent" for a person.'
             )
-            return []
         lines = [intro] + [f"- {t.description}" for t in options]
         lines.append("Pre-existing issues are generally not covered. Which plan would you like?")
-        dispatcher.utter_message(
-            text="\n".join(lines), buttons=[{"title": t.name, "payload": t.name} for t in options]
-        )
-        return []
+        return Question("\n".join(lines), choice_buttons(t.name for t in options))
 
 
-class ActionAskContactCurrent(VerifiedAccountAction):
+class ActionAskContactCurrent(VerifiedQuestionAction):
     """Before closing a claim: are the (masked) contact details on file still current?"""
 
-    def name(self) -> str:
-        return "action_ask_dp_contact_current"
+    slot = "dp_contact_current"
 
-    def handle(
-        self,
-        session: Session,
-        customer: VerifiedCustomer,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> list[EventType]:
+    def question(self, session: Session, customer: VerifiedCustomer, tracker: Tracker) -> Question:
         contact = dp.contact_on_file(session, customer.customer_id)
-        dispatcher.utter_message(
-            text="Last thing: the claims team will contact you at "
+        return Question(
+            "Last thing: the claims team will contact you at "
             f"{contact.masked_email} and {contact.masked_phone}. Are these still current?",
-            buttons=[
+            [
                 {"title": "Yes, they're current", "payload": "/affirm"},
                 {"title": "No, they've changed", "payload": "/deny"},
             ],
         )
-        return []
 
 
 # --- finishing the flows -------------------------------------------------------------------------

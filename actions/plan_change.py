@@ -23,10 +23,11 @@ from sqlalchemy.orm import Session
 
 from actions.changes import ASK_FOR_CONSENT, awaiting_consent, describe_confirmation
 from actions.common import VerifiedAccountAction, with_outage_apology
+from actions.forms import Question, VerifiedQuestionAction, choice_buttons, verified_customer
 from quickconnect.catalog import PLANS
 from quickconnect.dates import resolve_date
 from quickconnect.db.session import unit_of_work
-from quickconnect.services import identity, interactions, plan_change, plans
+from quickconnect.services import interactions, plan_change, plans
 from quickconnect.services.identity import VerifiedCustomer
 from quickconnect.services.plans import CurrentPlanView
 
@@ -121,9 +122,7 @@ class ActionShowPlanOptions(Action):
     ) -> list[EventType]:
         need = plan_change.parse_need(tracker.latest_message.get("text"))
         with unit_of_work() as session:
-            customer = identity.verified_customer(
-                session, tracker.sender_id, tracker.get_slot("verification_token")
-            )
+            customer = verified_customer(session, tracker)
             if customer is None:
                 lines = ["Here are our plans:"]
                 for plan in (p for p in PLANS if p.offered):
@@ -216,9 +215,7 @@ class ValidatePlanChangeForm(FormValidationAction):
     ) -> dict[str, Any]:
         with unit_of_work() as session:
             chosen = plan_change.find_plan(session, str(slot_value))
-            customer = identity.verified_customer(
-                session, tracker.sender_id, tracker.get_slot("verification_token")
-            )
+            customer = verified_customer(session, tracker)
             current = plans.current_plan(session, customer.customer_id) if customer else None
         if chosen is None:
             dispatcher.utter_message(
@@ -238,20 +235,12 @@ class ValidatePlanChangeForm(FormValidationAction):
         return {"plan_name": chosen.name}
 
 
-class ActionAskPlanName(VerifiedAccountAction):
+class ActionAskPlanName(VerifiedQuestionAction):
     """Recommend plans for the stated need, compared with the current plan, and ask to pick."""
 
-    def name(self) -> str:
-        return "action_ask_plan_name"
+    slot = "plan_name"
 
-    def handle(
-        self,
-        session: Session,
-        customer: VerifiedCustomer,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> list[EventType]:
+    def question(self, session: Session, customer: VerifiedCustomer, tracker: Tracker) -> Question:
         need = tracker.get_slot("plan_need")
         need = None if need in (None, NO_PARTICULAR_NEED) else need
         options = plan_change.recommend_plans(session, customer.customer_id, need)
@@ -270,11 +259,7 @@ class ActionAskPlanName(VerifiedAccountAction):
             "Which plan would you like? There's no fee for changing plans. It applies right "
             'away, or tell me a date (e.g. "from next month").'
         )
-        dispatcher.utter_message(
-            text="\n".join(lines),
-            buttons=[{"title": o.name, "payload": o.name} for o in options],
-        )
-        return []
+        return Question("\n".join(lines), choice_buttons(o.name for o in options))
 
 
 class ActionQuotePlanChange(VerifiedAccountAction):
