@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from actions.changes import ASK_FOR_CONSENT, awaiting_consent, describe_confirmation
 from actions.common import VerifiedAccountAction, with_outage_apology
 from actions.forms import Question, VerifiedQuestionAction
+from actions.request import latest_request
 from quickconnect.db.session import unit_of_work
 from quickconnect.services import account_recovery as recovery
 from quickconnect.services.handoff import CaseOpened
@@ -67,16 +68,6 @@ def _case_text(case: CaseOpened, why: str) -> str:
         f"{why} I've opened case {case.case_number} for our technical support and security "
         f"team. {nxt} Please quote {case.case_number} if you contact us about this."
     )
-
-
-def _latest_message_for(tracker: Tracker, intents: set[str]) -> dict[str, Any]:
-    """The parse data of the customer's latest message with one of these intents."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            parse = event.get("parse_data") or {}
-            if (parse.get("intent") or {}).get("name") in intents:
-                return {"text": event.get("text") or "", "entities": parse.get("entities") or []}
-    return {"text": "", "entities": []}
 
 
 class ActionOfferAlternativeFactors(Action):
@@ -170,7 +161,7 @@ class ActionStartPasswordReset(VerifiedAccountAction):
                 "resetting your password through the link unlocks it too."
             )
         dispatcher.utter_message(text=" ".join(lines))
-        text = _latest_message_for(tracker, {"reset_password"})["text"]
+        text = latest_request(tracker, "reset_password").text
         return events + [
             SlotSet("recovery_allowed", True),
             SlotSet("reset_channel", recovery.parse_channel(text)),
@@ -585,11 +576,11 @@ class ActionStartContactUpdate(VerifiedAccountAction):
         dispatcher.utter_message(
             text=f"{opening}\n- email: {contacts.masked_email}\n- phone: {contacts.masked_phone}"
         )
-        message = _latest_message_for(tracker, {"update_contact_info", "forgot_recovery_contact"})
+        message = latest_request(tracker, "update_contact_info", "forgot_recovery_contact")
         given = next(
             (
                 entity.get("value")
-                for entity in reversed(message["entities"])
+                for entity in reversed(message.entities)
                 if entity.get("entity") in ("email", "phone_number")
             ),
             None,

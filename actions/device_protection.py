@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from actions.changes import ASK_FOR_CONSENT, awaiting_consent, describe_confirmation
 from actions.common import VerifiedAccountAction, with_outage_apology
 from actions.forms import Question, VerifiedQuestionAction, choice_buttons, verified_customer
+from actions.request import latest_request
 from quickconnect.dates import resolve_date
 from quickconnect.db.models import utcnow
 from quickconnect.db.session import unit_of_work
@@ -99,23 +100,6 @@ def _reset() -> list[EventType]:
     return [SlotSet(slot, None) for slot in FLOW_SLOTS] + [SlotSet("pending_task", None)]
 
 
-def _trigger(tracker: Tracker, intents: tuple[str, ...]) -> dict[str, Any]:
-    """The customer's message that asked for this flow (before verification, perhaps)."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            parsed = event.get("parse_data") or {}
-            if (parsed.get("intent") or {}).get("name") in intents:
-                return {"text": event.get("text") or "", "entities": parsed.get("entities") or []}
-    return {"text": "", "entities": []}
-
-
-def _entity(message: dict[str, Any], name: str) -> str | None:
-    for entity in message["entities"]:
-        if entity.get("entity") == name and entity.get("value"):
-            return str(entity["value"])
-    return None
-
-
 def parse_manage_choice(text: str | None) -> str | None:
     """'change the card it's paid with' -> payment, 'upgrade to premium' -> change_tier."""
     if not text:
@@ -135,12 +119,12 @@ def _prefill(
     tracker: Tracker, intents: tuple[str, ...], *, keep_device: bool = True
 ) -> list[EventType]:
     """Reset the flow's slots, then keep what the request itself already said."""
-    message = _trigger(tracker, intents)
+    message = latest_request(tracker, *intents)
     events = _reset()
-    plan = _entity(message, "protection_plan_number")
+    plan = message.entity("protection_plan_number")
     if plan:
         events.append(SlotSet("protection_plan_number", plan))
-    device = _entity(message, "device_type")
+    device = message.entity("device_type")
     if device and keep_device:
         events.append(SlotSet("dp_device", device))
     return events
@@ -201,7 +185,7 @@ class ActionStartManage(VerifiedAccountAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> list[EventType]:
-        text = _trigger(tracker, ("manage_device_protection",))["text"]
+        text = latest_request(tracker, "manage_device_protection").text
         choice = parse_manage_choice(text)
         events = _prefill(
             tracker, ("manage_device_protection",), keep_device=choice == "add_device"
@@ -240,11 +224,11 @@ class ActionStartClaim(VerifiedAccountAction):
             text="I'm sorry that happened. Let's get your claim started; I'll need a few "
             "details for the claims team."
         )
-        message = _trigger(tracker, ("file_claim",))
-        incident = dp.parse_incident_type(message["text"])
+        message = latest_request(tracker, "file_claim")
+        incident = dp.parse_incident_type(message.text)
         if incident and incident != "other":
             events.append(SlotSet("dp_incident_type", incident))
-        when = _entity(message, "date")
+        when = message.entity("date")
         if when:
             events.append(SlotSet("dp_incident_date", when))
         return events
@@ -776,7 +760,7 @@ class ActionFileClaim(VerifiedAccountAction):
         if tracker.get_slot("dp_no_plan"):
             return _no_plan(dispatcher)
         description = str(tracker.get_slot("dp_incident_description") or "")
-        said = f"{_trigger(tracker, ('file_claim',))['text']} {description}"
+        said = f"{latest_request(tracker, 'file_claim').text} {description}"
         contact_current = tracker.get_slot("dp_contact_current")
         try:
             filed = dp.file_claim(

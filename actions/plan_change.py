@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from actions.changes import ASK_FOR_CONSENT, awaiting_consent, describe_confirmation
 from actions.common import VerifiedAccountAction, with_outage_apology
 from actions.forms import Question, VerifiedQuestionAction, choice_buttons, verified_customer
+from actions.request import latest_request
 from quickconnect.catalog import PLANS
 from quickconnect.dates import resolve_date
 from quickconnect.db.session import unit_of_work
@@ -72,15 +73,6 @@ def describe_plan(view: CurrentPlanView, first_name: str) -> str:
             f"{view.scheduled_for:%d %b %Y}."
         )
     return "\n".join(lines)
-
-
-def _latest_text_with_intent(tracker: Tracker, intent: str) -> str:
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            parsed = (event.get("parse_data") or {}).get("intent") or {}
-            if parsed.get("name") == intent:
-                return event.get("text") or ""
-    return ""
 
 
 class ActionShowCurrentPlan(VerifiedAccountAction):
@@ -167,7 +159,7 @@ class ActionStartPlanChange(VerifiedAccountAction):
         )
         dispatcher.utter_message(text=describe_plan(view, customer.first_name))
         events: list[EventType] = [SlotSet("pending_task", None)]
-        if _REVERT.search(_latest_text_with_intent(tracker, "change_plan")):
+        if _REVERT.search(latest_request(tracker, "change_plan").text):
             option = plan_change.previous_plan(session, customer.customer_id)
             if option.available and option.previous_plan_name:
                 dispatcher.utter_message(

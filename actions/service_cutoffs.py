@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from actions.changes import ASK_FOR_CONSENT, awaiting_consent, describe_confirmation
 from actions.common import VerifiedAccountAction
+from actions.request import latest_request
 from quickconnect.dates import format_day, resolve_date
 from quickconnect.identifiers import CASE_PREFIX, TICKET_PREFIX, find_identifier, parse_amount
 from quickconnect.services import service_cutoffs as cutoffs
@@ -59,25 +60,6 @@ _INSTALLMENT_COUNT = re.compile(
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def _latest_user_event(tracker: Tracker, intent: str) -> dict[str, Any] | None:
-    """The customer's latest message with `intent` (the request, before verification)."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            parsed = (event.get("parse_data") or {}).get("intent") or {}
-            if parsed.get("name") == intent:
-                return event
-    return None
-
-
-def _entity(event: dict[str, Any] | None, name: str) -> str | None:
-    if not event:
-        return None
-    for entity in (event.get("parse_data") or {}).get("entities") or []:
-        if entity.get("entity") == name and entity.get("value"):
-            return str(entity["value"])
-    return None
 
 
 def _day(value: datetime | date) -> str:
@@ -240,8 +222,8 @@ class ActionProposePayment(VerifiedAccountAction):
         domain: DomainDict,
     ) -> list[EventType]:
         events: list[EventType] = [SlotSet("pending_task", None)]
-        request = _latest_user_event(tracker, "make_payment")
-        amount = parse_amount(_entity(request, "amount"))
+        request = latest_request(tracker, "make_payment")
+        amount = parse_amount(request.entity("amount"))
         try:
             proposal = cutoffs.propose_payment(
                 session,
@@ -349,8 +331,8 @@ class ActionStartPaymentPlan(VerifiedAccountAction):
             "or interest for a payment plan."
         )
         dispatcher.utter_message(text="\n".join(lines))
-        request = _latest_user_event(tracker, "ask_payment_plan")
-        chosen = parse_installments((request or {}).get("text"), strict=True)
+        request = latest_request(tracker, "ask_payment_plan")
+        chosen = parse_installments(request.text, strict=True)
         if chosen in cutoffs.PLAN_INSTALLMENT_CHOICES:
             return events + [SlotSet("plan_installments", str(chosen))]
         return events
@@ -473,7 +455,7 @@ class ActionProposeDisconnection(VerifiedAccountAction):
         domain: DomainDict,
     ) -> list[EventType]:
         events: list[EventType] = [SlotSet("pending_task", None)]
-        date_text = _entity(_latest_user_event(tracker, "request_disconnection"), "date")
+        date_text = latest_request(tracker, "request_disconnection").entity("date")
         today = date.today()
         requested = resolve_date(date_text, today) if date_text else None
         note = ""
@@ -536,11 +518,11 @@ class ActionCheckCaseStatus(VerifiedAccountAction):
         domain: DomainDict,
     ) -> list[EventType]:
         events: list[EventType] = [SlotSet("pending_task", None)]
-        request = _latest_user_event(tracker, "check_case_status")
-        text = (request or {}).get("text") or ""
+        request = latest_request(tracker, "check_case_status")
+        text = request.text
         number = (
-            _entity(request, "case_number")
-            or _entity(request, "ticket_number")
+            request.entity("case_number")
+            or request.entity("ticket_number")
             or find_identifier(text, CASE_PREFIX)
             or find_identifier(text, TICKET_PREFIX)
         )

@@ -29,6 +29,7 @@ from actions.changes import (
 )
 from actions.common import VerifiedAccountAction, with_outage_apology
 from actions.forms import Question, VerifiedQuestionAction, choice_buttons, verified_customer
+from actions.request import latest_request
 from quickconnect.db.session import unit_of_work
 from quickconnect.services import changes, interactions, subscriptions
 from quickconnect.services.identity import VerifiedCustomer
@@ -45,16 +46,6 @@ FORM_RESET: list[EventType] = [
     SlotSet("service_tier", None),
     SlotSet("subscription_operation", None),
 ]
-
-
-def _task_message(tracker: Tracker, intents: set[str]) -> dict[str, Any]:
-    """The latest customer message with one of `intents` (the request being served)."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            parsed = event.get("parse_data") or {}
-            if (parsed.get("intent") or {}).get("name") in intents:
-                return {"text": event.get("text") or "", "entities": parsed.get("entities") or []}
-    return {"text": "", "entities": []}
 
 
 def _is_bare_service_name(text: str) -> bool:
@@ -133,7 +124,7 @@ class ActionStartSubscription(VerifiedAccountAction):
     ) -> list[EventType]:
         events: list[EventType] = [SlotSet("pending_task", None)]
         task = tracker.get_slot("pending_task")
-        message = _task_message(tracker, set(OPERATION_FOR_TASK))
+        message = latest_request(tracker, *OPERATION_FOR_TASK)
         if task not in OPERATION_FOR_TASK:  # e.g. a switch of request mid-form
             task = (tracker.latest_message.get("intent") or {}).get("name")
         operation = OPERATION_FOR_TASK.get(task, "add")
@@ -153,7 +144,7 @@ class ActionStartSubscription(VerifiedAccountAction):
             dispatcher.utter_message(text="Okay, I've dropped the change I offered before.")
             events += NO_LONGER_AWAITING
         named = next(
-            (e.get("value") for e in message["entities"] if e.get("entity") == "service_name"),
+            (e.get("value") for e in message.entities if e.get("entity") == "service_name"),
             None,
         )
         current = subscriptions.current_subscriptions(session, customer.customer_id)
@@ -167,7 +158,7 @@ class ActionStartSubscription(VerifiedAccountAction):
         if not named:
             return events + [SlotSet("service_name", None), SlotSet("service_tier", None)]
         check = subscriptions.check_request(
-            session, customer.customer_id, operation, named, message["text"]
+            session, customer.customer_id, operation, named, message.text
         )
         if check.problem:
             dispatcher.utter_message(text=check.problem)
