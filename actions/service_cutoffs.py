@@ -23,7 +23,12 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
-from actions.changes import ASK_FOR_CONSENT, awaiting_consent, describe_confirmation
+from actions.changes import (
+    ASK_FOR_CONSENT,
+    NO_LONGER_AWAITING,
+    awaiting_consent,
+    describe_confirmation,
+)
 from actions.common import VerifiedAccountAction
 from actions.request import latest_request
 from quickconnect.dates import format_day, resolve_date
@@ -46,10 +51,6 @@ PLAN_HINT = (
     "monthly installments instead."
 )
 NO_PLAN = "none"  # plan_installments when there is no payment plan to set up
-NOT_AWAITING: list[EventType] = [
-    SlotSet("pending_change_id", None),
-    SlotSet("awaiting_confirmation", False),
-]
 _COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "2": 2, "3": 3, "4": 4}
 _COUNT = re.compile(r"\b(two|three|four|2|3|4)\b", re.IGNORECASE)
 _INSTALLMENT_COUNT = re.compile(
@@ -200,7 +201,7 @@ class ActionReportCutoff(VerifiedAccountAction):
         events: list[EventType] = [SlotSet("pending_task", None)]
         if report.change_id:
             return events + awaiting_consent(report.change_id)
-        return events + NOT_AWAITING
+        return events + NO_LONGER_AWAITING
 
 
 # --- payments ------------------------------------------------------------------------------------
@@ -233,7 +234,7 @@ class ActionProposePayment(VerifiedAccountAction):
             )
         except CutoffError as refusal:
             dispatcher.utter_message(text=str(refusal))
-            return events + NOT_AWAITING
+            return events + NO_LONGER_AWAITING
         lines = [f"Your overdue balance is {usd(proposal.overdue_total)}."]
         if proposal.kind == cutoffs.PAYMENT_LINK_KIND:
             lines.append(
@@ -311,7 +312,7 @@ class ActionStartPaymentPlan(VerifiedAccountAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> list[EventType]:
-        events: list[EventType] = [SlotSet("pending_task", None), *NOT_AWAITING]
+        events: list[EventType] = [SlotSet("pending_task", None), *NO_LONGER_AWAITING]
         try:
             overdue, options = cutoffs.payment_plan_options(session, customer.customer_id)
         except CutoffError as refusal:
@@ -375,7 +376,7 @@ class ActionProposePaymentPlan(VerifiedAccountAction):
         events: list[EventType] = [SlotSet("plan_installments", None)]
         chosen = tracker.get_slot("plan_installments")
         if not chosen or chosen == NO_PLAN:
-            return events + NOT_AWAITING  # already explained by action_start_payment_plan
+            return events + NO_LONGER_AWAITING  # already explained by action_start_payment_plan
         try:
             proposal = cutoffs.propose_payment_plan(
                 session,
@@ -385,7 +386,7 @@ class ActionProposePaymentPlan(VerifiedAccountAction):
             )
         except CutoffError as refusal:
             dispatcher.utter_message(text=str(refusal))
-            return events + NOT_AWAITING
+            return events + NO_LONGER_AWAITING
         dispatcher.utter_message(text=f"{proposal.summary}\n{ASK_FOR_CONSENT}")
         return events + awaiting_consent(proposal.change.change_id)
 
@@ -478,10 +479,10 @@ class ActionProposeDisconnection(VerifiedAccountAction):
                     "Nothing else is needed", "You don't need to ask again; nothing else is needed"
                 )
             )
-            return events + NOT_AWAITING
+            return events + NO_LONGER_AWAITING
         except CutoffError as refusal:
             dispatcher.utter_message(text=f"I can't set that up: {refusal}")
-            return events + NOT_AWAITING
+            return events + NO_LONGER_AWAITING
         dispatcher.utter_message(
             text=f"I'm sorry to see you go, {customer.first_name}. {note}{proposal.summary}\n"
             f"{ASK_FOR_CONSENT}"
