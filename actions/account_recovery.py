@@ -30,6 +30,8 @@ from sqlalchemy.orm import Session
 
 from actions.changes import ASK_FOR_CONSENT, awaiting_consent, describe_confirmation
 from actions.common import VerifiedAccountAction, with_outage_apology
+from actions.forms import Question, VerifiedQuestionAction
+from actions.request import latest_request
 from quickconnect.db.session import unit_of_work
 from quickconnect.services import account_recovery as recovery
 from quickconnect.services.handoff import CaseOpened
@@ -66,16 +68,6 @@ def _case_text(case: CaseOpened, why: str) -> str:
         f"{why} I've opened case {case.case_number} for our technical support and security "
         f"team. {nxt} Please quote {case.case_number} if you contact us about this."
     )
-
-
-def _latest_message_for(tracker: Tracker, intents: set[str]) -> dict[str, Any]:
-    """The parse data of the customer's latest message with one of these intents."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            parse = event.get("parse_data") or {}
-            if (parse.get("intent") or {}).get("name") in intents:
-                return {"text": event.get("text") or "", "entities": parse.get("entities") or []}
-    return {"text": "", "entities": []}
 
 
 class ActionOfferAlternativeFactors(Action):
@@ -169,38 +161,29 @@ class ActionStartPasswordReset(VerifiedAccountAction):
                 "resetting your password through the link unlocks it too."
             )
         dispatcher.utter_message(text=" ".join(lines))
-        text = _latest_message_for(tracker, {"reset_password"})["text"]
+        text = latest_request(tracker, "reset_password").text
         return events + [
             SlotSet("recovery_allowed", True),
             SlotSet("reset_channel", recovery.parse_channel(text)),
         ]
 
 
-class ActionAskResetChannel(VerifiedAccountAction):
+class ActionAskResetChannel(VerifiedQuestionAction):
     """password_reset_form's question: email or SMS, both to the contacts on file (masked)."""
 
-    def name(self) -> str:
-        return "action_ask_reset_channel"
+    slot = "reset_channel"
 
-    def handle(
-        self,
-        session: Session,
-        customer: VerifiedCustomer,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> list[EventType]:
+    def question(self, session: Session, customer: VerifiedCustomer, tracker: Tracker) -> Question:
         contacts = recovery.recovery_contacts(session, customer.customer_id)
-        dispatcher.utter_message(
-            text=f"Where should I send the reset link: by email to {contacts.masked_email}, or "
+        return Question(
+            f"Where should I send the reset link: by email to {contacts.masked_email}, or "
             f"by SMS to {contacts.masked_phone}? (For your security it only goes to the contact "
             "details on file.)",
-            buttons=[
+            [
                 {"title": "Email", "payload": "by email"},
                 {"title": "SMS", "payload": "sms please"},
             ],
         )
-        return []
 
 
 class ValidatePasswordResetForm(FormValidationAction):
@@ -488,42 +471,6 @@ class ActionStartSecurityQuestions(VerifiedAccountAction):
         ]
 
 
-class ActionAskNewSecurityQuestion(Action):
-    def name(self) -> str:
-        return "action_ask_new_security_question"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        listed = "\n".join(
-            f"{number}. {question}"
-            for number, question in enumerate(recovery.SECURITY_QUESTIONS, start=1)
-        )
-        dispatcher.utter_message(
-            text=f"Which question would you like?\n{listed}",
-            buttons=[
-                {"title": question, "payload": str(number)}
-                for number, question in enumerate(recovery.SECURITY_QUESTIONS, start=1)
-            ],
-        )
-        return []
-
-
-class ActionAskNewSecurityAnswer(Action):
-    def name(self) -> str:
-        return "action_ask_new_security_answer"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        question = tracker.get_slot("new_security_question")
-        dispatcher.utter_message(
-            text=f'And your answer to "{question}"? Pick something you\'ll remember that others '
-            "can't guess. We store it only in a protected (hashed) form."
-        )
-        return []
-
-
 class ValidateSecurityQuestionsForm(FormValidationAction):
     def name(self) -> str:
         return "validate_security_questions_form"
@@ -629,11 +576,11 @@ class ActionStartContactUpdate(VerifiedAccountAction):
         dispatcher.utter_message(
             text=f"{opening}\n- email: {contacts.masked_email}\n- phone: {contacts.masked_phone}"
         )
-        message = _latest_message_for(tracker, {"update_contact_info", "forgot_recovery_contact"})
+        message = latest_request(tracker, "update_contact_info", "forgot_recovery_contact")
         given = next(
             (
                 entity.get("value")
-                for entity in reversed(message["entities"])
+                for entity in reversed(message.entities)
                 if entity.get("entity") in ("email", "phone_number")
             ),
             None,
@@ -716,20 +663,3 @@ def _contact_changed(result: dict[str, Any], customer: VerifiedCustomer) -> str:
         f"and a notice to the old one ({result.get('old_masked')}), so you'll know if anyone "
         "else ever tries this."
     )
-
-
-class ActionAskRecoveryNewContact(Action):
-    """contact_update_form's question (the contacts on file were just shown, masked)."""
-
-    def name(self) -> str:
-        return "action_ask_recovery_new_contact"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        dispatcher.utter_message(
-            text="If one of these is out of date, tell me the new email address or phone "
-            'number. If they\'re both right, just say "keep them".',
-            buttons=[{"title": "Keep them", "payload": "keep them"}],
-        )
-        return []

@@ -21,7 +21,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
@@ -30,12 +30,13 @@ from sqlalchemy.orm import Session
 
 from actions.changes import ASK_FOR_CONSENT, awaiting_consent, describe_confirmation
 from actions.common import VerifiedAccountAction, with_outage_apology
+from actions.forms import Question, VerifiedQuestionAction, choice_buttons, verified_customer
+from actions.request import latest_request
 from quickconnect.dates import resolve_date
 from quickconnect.db.models import utcnow
 from quickconnect.db.session import unit_of_work
 from quickconnect.identifiers import parse_amount
 from quickconnect.services import device_protection as dp
-from quickconnect.services import identity
 from quickconnect.services.identity import VerifiedCustomer
 
 ENROL_FORM = "dp_enrol_form"
@@ -99,23 +100,6 @@ def _reset() -> list[EventType]:
     return [SlotSet(slot, None) for slot in FLOW_SLOTS] + [SlotSet("pending_task", None)]
 
 
-def _trigger(tracker: Tracker, intents: tuple[str, ...]) -> dict[str, Any]:
-    """The customer's message that asked for this flow (before verification, perhaps)."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            parsed = event.get("parse_data") or {}
-            if (parsed.get("intent") or {}).get("name") in intents:
-                return {"text": event.get("text") or "", "entities": parsed.get("entities") or []}
-    return {"text": "", "entities": []}
-
-
-def _entity(message: dict[str, Any], name: str) -> str | None:
-    for entity in message["entities"]:
-        if entity.get("entity") == name and entity.get("value"):
-            return str(entity["value"])
-    return None
-
-
 def parse_manage_choice(text: str | None) -> str | None:
     """'change the card it's paid with' -> payment, 'upgrade to premium' -> change_tier."""
     if not text:
@@ -135,21 +119,15 @@ def _prefill(
     tracker: Tracker, intents: tuple[str, ...], *, keep_device: bool = True
 ) -> list[EventType]:
     """Reset the flow's slots, then keep what the request itself already said."""
-    message = _trigger(tracker, intents)
+    message = latest_request(tracker, *intents)
     events = _reset()
-    plan = _entity(message, "protection_plan_number")
+    plan = message.entity("protection_plan_number")
     if plan:
         events.append(SlotSet("protection_plan_number", plan))
-    device = _entity(message, "device_type")
+    device = message.entity("device_type")
     if device and keep_device:
         events.append(SlotSet("dp_device", device))
     return events
-
-
-def _with_verified(tracker: Tracker, session: Session) -> VerifiedCustomer | None:
-    return identity.verified_customer(
-        session, tracker.sender_id, tracker.get_slot("verification_token")
-    )
 
 
 def _new_device(tracker: Tracker) -> dp.NewDevice | None:
@@ -207,7 +185,7 @@ class ActionStartManage(VerifiedAccountAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> list[EventType]:
-        text = _trigger(tracker, ("manage_device_protection",))["text"]
+        text = latest_request(tracker, "manage_device_protection").text
         choice = parse_manage_choice(text)
         events = _prefill(
             tracker, ("manage_device_protection",), keep_device=choice == "add_device"
@@ -246,11 +224,11 @@ class ActionStartClaim(VerifiedAccountAction):
             text="I'm sorry that happened. Let's get your claim started; I'll need a few "
             "details for the claims team."
         )
-        message = _trigger(tracker, ("file_claim",))
-        incident = dp.parse_incident_type(message["text"])
+        message = latest_request(tracker, "file_claim")
+        incident = dp.parse_incident_type(message.text)
         if incident and incident != "other":
             events.append(SlotSet("dp_incident_type", incident))
-        when = _entity(message, "date")
+        when = message.entity("date")
         if when:
             events.append(SlotSet("dp_incident_date", when))
         return events
@@ -282,7 +260,7 @@ class _DeviceProtectionFormValidation(FormValidationAction, ABC):
         domain: DomainDict,
     ) -> dict[str, Any]:
         with unit_of_work() as session:
-            customer = _with_verified(tracker, session)
+            customer = verified_customer(session, tracker)
             if customer is None:
                 return {"protection_plan_number": None}
             try:
@@ -309,7 +287,7 @@ class _DeviceProtectionFormValidation(FormValidationAction, ABC):
         if text == NEW_DEVICE or text.startswith("device:"):
             return {"dp_device": text}
         with unit_of_work() as session:
-            customer = _with_verified(tracker, session)
+            customer = verified_customer(session, tracker)
             if customer is None:
                 return {"dp_device": None}
             all_devices = dp.customer_devices(session, customer.customer_id)
@@ -500,7 +478,7 @@ class ValidateClaimForm(_DeviceProtectionFormValidation):
         if not plan_number:
             return {"dp_device": None}  # asked again once the plan is known
         with unit_of_work() as session:
-            customer = _with_verified(tracker, session)
+            customer = verified_customer(session, tracker)
             if customer is None:
                 return {"dp_device": None}
             plan = dp.find_protection_plan(session, customer.customer_id, plan_number)
@@ -570,122 +548,47 @@ class ValidateClaimForm(_DeviceProtectionFormValidation):
 # --- the questions ------------------------------------------------------------------------------
 
 
-class ActionAskPlanNumber(Action):
-    def name(self) -> str:
-        return "action_ask_protection_plan_number"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        dispatcher.utter_message(
-            text="What's your device protection plan number, for reference? It looks like "
-            "DP-123456 and it's in your plan summary email and in your account online."
-        )
-        return []
-
-
-class ActionAskDevice(VerifiedAccountAction):
+class ActionAskDevice(VerifiedQuestionAction):
     """Which device: uncovered devices on file (enrol, add) or the plan's devices (claim)."""
 
-    def name(self) -> str:
-        return "action_ask_dp_device"
+    slot = "dp_device"
 
-    def handle(
-        self,
-        session: Session,
-        customer: VerifiedCustomer,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> list[EventType]:
+    def question(self, session: Session, customer: VerifiedCustomer, tracker: Tracker) -> Question:
         if tracker.active_loop_name == CLAIM_FORM:
             plan = dp.find_protection_plan(
                 session, customer.customer_id, tracker.get_slot("protection_plan_number")
             )
-            dispatcher.utter_message(
-                text=f"Which device is the claim for? {plan.plan_number} covers your "
+            return Question(
+                f"Which device is the claim for? {plan.plan_number} covers your "
                 f"{plan.device_labels}.",
-                buttons=[{"title": d.label, "payload": d.label} for d in plan.devices],
+                choice_buttons(d.label for d in plan.devices),
             )
-            return []
         devices = [
             d
             for d in dp.customer_devices(session, customer.customer_id)
             if d.protection_plan_number is None
         ]
-        buttons = [{"title": d.label, "payload": d.label} for d in devices]
-        buttons.append({"title": "A new device", "payload": "a new device"})
-        if devices:
-            listed = "\n".join(f"- {d.label} ({d.device_type})" for d in devices)
-            text = (
-                "Which device would you like to protect? These are on your account without "
-                f'protection:\n{listed}\nOr tell me about a new device (e.g. "a new iPhone").'
-            )
-        else:
-            text = (
+        if not devices:
+            return Question(
                 "Which device would you like to protect? Tell me what kind it is (phone, "
-                "tablet, smartwatch or laptop)."
+                "tablet, smartwatch or laptop).",
+                [{"title": t.capitalize(), "payload": f"a {t}"} for t in PROTECTABLE_TYPES],
             )
-            buttons = [{"title": t.capitalize(), "payload": f"a {t}"} for t in PROTECTABLE_TYPES]
-        dispatcher.utter_message(text=text, buttons=buttons)
-        return []
-
-
-class ActionAskNewDeviceType(Action):
-    def name(self) -> str:
-        return "action_ask_dp_new_device_type"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        dispatcher.utter_message(
-            text="What kind of device is it: a phone, tablet, smartwatch or laptop?",
-            buttons=[{"title": t.capitalize(), "payload": f"a {t}"} for t in PROTECTABLE_TYPES],
+        listed = "\n".join(f"- {d.label} ({d.device_type})" for d in devices)
+        return Question(
+            "Which device would you like to protect? These are on your account without "
+            f'protection:\n{listed}\nOr tell me about a new device (e.g. "a new iPhone").',
+            choice_buttons(d.label for d in devices)
+            + [{"title": "A new device", "payload": "a new device"}],
         )
-        return []
 
 
-class ActionAskNewDeviceModel(Action):
-    def name(self) -> str:
-        return "action_ask_dp_new_device_model"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        dispatcher.utter_message(
-            text='What\'s the make and model? For example "Apple iPhone 15" or "Samsung Galaxy '
-            'Tab S9".'
-        )
-        return []
-
-
-class ActionAskNewDeviceValue(Action):
-    def name(self) -> str:
-        return "action_ask_dp_new_device_value"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        dispatcher.utter_message(
-            text="Roughly what did it cost new? Each plan covers devices up to a set value."
-        )
-        return []
-
-
-class ActionAskTier(VerifiedAccountAction):
+class ActionAskTier(VerifiedQuestionAction):
     """The tiers that fit the device (enrol) or every device on the plan (upgrade/downgrade)."""
 
-    def name(self) -> str:
-        return "action_ask_dp_tier"
+    slot = "dp_tier"
 
-    def handle(
-        self,
-        session: Session,
-        customer: VerifiedCustomer,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> list[EventType]:
+    def question(self, session: Session, customer: VerifiedCustomer, tracker: Tracker) -> Question:
         if tracker.active_loop_name == MANAGE_FORM:
             plan = dp.find_protection_plan(
                 session, customer.customer_id, tracker.get_slot("protection_plan_number")
@@ -715,111 +618,31 @@ class ActionAskTier(VerifiedAccountAction):
             options = dp.tiers_for(session, device_type, value)
             intro = f"These protection plans fit your {label}:"
         if not options:
-            dispatcher.utter_message(
-                text="I'm sorry, none of our protection plans fits that. Plans cover phones, "
+            return Question(
+                "I'm sorry, none of our protection plans fits that. Plans cover phones, "
                 'tablets, smartwatches and laptops up to $2,500.00. Type "stop" to leave this, '
                 'or "agent" for a person.'
             )
-            return []
         lines = [intro] + [f"- {t.description}" for t in options]
         lines.append("Pre-existing issues are generally not covered. Which plan would you like?")
-        dispatcher.utter_message(
-            text="\n".join(lines), buttons=[{"title": t.name, "payload": t.name} for t in options]
-        )
-        return []
+        return Question("\n".join(lines), choice_buttons(t.name for t in options))
 
 
-class ActionAskManageChoice(Action):
-    def name(self) -> str:
-        return "action_ask_dp_manage_choice"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        plan_number = tracker.get_slot("protection_plan_number")
-        dispatcher.utter_message(
-            text=f"Thanks. What would you like to do with {plan_number}? I can change the "
-            "payment method, check your contact details, add a device, or upgrade or "
-            "downgrade the plan.",
-            buttons=[
-                {"title": "Payment method", "payload": "update the payment method"},
-                {"title": "Contact details", "payload": "check my contact details"},
-                {"title": "Add a device", "payload": "add a device"},
-                {"title": "Upgrade or downgrade", "payload": "change the protection level"},
-            ],
-        )
-        return []
-
-
-class ActionAskIncidentType(Action):
-    def name(self) -> str:
-        return "action_ask_dp_incident_type"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        dispatcher.utter_message(
-            text="What happened: accidental damage, theft, a mechanical failure, or something "
-            "else?",
-            buttons=[
-                {"title": "Accidental damage", "payload": "accidental damage"},
-                {"title": "Theft", "payload": "theft"},
-                {"title": "Mechanical failure", "payload": "mechanical failure"},
-                {"title": "Something else", "payload": "something else"},
-            ],
-        )
-        return []
-
-
-class ActionAskIncidentDate(Action):
-    def name(self) -> str:
-        return "action_ask_dp_incident_date"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        dispatcher.utter_message(text='When did it happen? (e.g. "yesterday" or "March 3")')
-        return []
-
-
-class ActionAskIncidentDescription(Action):
-    def name(self) -> str:
-        return "action_ask_dp_incident_description"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        dispatcher.utter_message(
-            text="Please describe what happened and what's wrong with the device now. If the "
-            "problem was there before, please say so."
-        )
-        return []
-
-
-class ActionAskContactCurrent(VerifiedAccountAction):
+class ActionAskContactCurrent(VerifiedQuestionAction):
     """Before closing a claim: are the (masked) contact details on file still current?"""
 
-    def name(self) -> str:
-        return "action_ask_dp_contact_current"
+    slot = "dp_contact_current"
 
-    def handle(
-        self,
-        session: Session,
-        customer: VerifiedCustomer,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> list[EventType]:
+    def question(self, session: Session, customer: VerifiedCustomer, tracker: Tracker) -> Question:
         contact = dp.contact_on_file(session, customer.customer_id)
-        dispatcher.utter_message(
-            text="Last thing: the claims team will contact you at "
+        return Question(
+            "Last thing: the claims team will contact you at "
             f"{contact.masked_email} and {contact.masked_phone}. Are these still current?",
-            buttons=[
+            [
                 {"title": "Yes, they're current", "payload": "/affirm"},
                 {"title": "No, they've changed", "payload": "/deny"},
             ],
         )
-        return []
 
 
 # --- finishing the flows -------------------------------------------------------------------------
@@ -937,7 +760,7 @@ class ActionFileClaim(VerifiedAccountAction):
         if tracker.get_slot("dp_no_plan"):
             return _no_plan(dispatcher)
         description = str(tracker.get_slot("dp_incident_description") or "")
-        said = f"{_trigger(tracker, ('file_claim',))['text']} {description}"
+        said = f"{latest_request(tracker, 'file_claim').text} {description}"
         contact_current = tracker.get_slot("dp_contact_current")
         try:
             filed = dp.file_claim(

@@ -23,10 +23,12 @@ from sqlalchemy.orm import Session
 
 from actions.changes import ASK_FOR_CONSENT, awaiting_consent, describe_confirmation
 from actions.common import VerifiedAccountAction, with_outage_apology
+from actions.forms import Question, VerifiedQuestionAction, choice_buttons, verified_customer
+from actions.request import latest_request
 from quickconnect.catalog import PLANS
 from quickconnect.dates import resolve_date
 from quickconnect.db.session import unit_of_work
-from quickconnect.services import identity, interactions, plan_change, plans
+from quickconnect.services import interactions, plan_change, plans
 from quickconnect.services.identity import VerifiedCustomer
 from quickconnect.services.plans import CurrentPlanView
 
@@ -73,15 +75,6 @@ def describe_plan(view: CurrentPlanView, first_name: str) -> str:
     return "\n".join(lines)
 
 
-def _latest_text_with_intent(tracker: Tracker, intent: str) -> str:
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            parsed = (event.get("parse_data") or {}).get("intent") or {}
-            if parsed.get("name") == intent:
-                return event.get("text") or ""
-    return ""
-
-
 class ActionShowCurrentPlan(VerifiedAccountAction):
     """`check_current_plan`: the plan, its allowances and this cycle's usage."""
 
@@ -121,9 +114,7 @@ class ActionShowPlanOptions(Action):
     ) -> list[EventType]:
         need = plan_change.parse_need(tracker.latest_message.get("text"))
         with unit_of_work() as session:
-            customer = identity.verified_customer(
-                session, tracker.sender_id, tracker.get_slot("verification_token")
-            )
+            customer = verified_customer(session, tracker)
             if customer is None:
                 lines = ["Here are our plans:"]
                 for plan in (p for p in PLANS if p.offered):
@@ -168,7 +159,7 @@ class ActionStartPlanChange(VerifiedAccountAction):
         )
         dispatcher.utter_message(text=describe_plan(view, customer.first_name))
         events: list[EventType] = [SlotSet("pending_task", None)]
-        if _REVERT.search(_latest_text_with_intent(tracker, "change_plan")):
+        if _REVERT.search(latest_request(tracker, "change_plan").text):
             option = plan_change.previous_plan(session, customer.customer_id)
             if option.available and option.previous_plan_name:
                 dispatcher.utter_message(
@@ -216,9 +207,7 @@ class ValidatePlanChangeForm(FormValidationAction):
     ) -> dict[str, Any]:
         with unit_of_work() as session:
             chosen = plan_change.find_plan(session, str(slot_value))
-            customer = identity.verified_customer(
-                session, tracker.sender_id, tracker.get_slot("verification_token")
-            )
+            customer = verified_customer(session, tracker)
             current = plans.current_plan(session, customer.customer_id) if customer else None
         if chosen is None:
             dispatcher.utter_message(
@@ -238,40 +227,12 @@ class ValidatePlanChangeForm(FormValidationAction):
         return {"plan_name": chosen.name}
 
 
-class ActionAskPlanNeed(Action):
-    def name(self) -> str:
-        return "action_ask_plan_need"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        dispatcher.utter_message(
-            text="What matters most to you in a new plan: more data, faster speeds, a lower "
-            "price, or lines for your family?",
-            buttons=[
-                {"title": "More data", "payload": "more data"},
-                {"title": "Faster speeds", "payload": "faster speeds"},
-                {"title": "A lower price", "payload": "something cheaper"},
-                {"title": "Family lines", "payload": "lines for my family"},
-            ],
-        )
-        return []
-
-
-class ActionAskPlanName(VerifiedAccountAction):
+class ActionAskPlanName(VerifiedQuestionAction):
     """Recommend plans for the stated need, compared with the current plan, and ask to pick."""
 
-    def name(self) -> str:
-        return "action_ask_plan_name"
+    slot = "plan_name"
 
-    def handle(
-        self,
-        session: Session,
-        customer: VerifiedCustomer,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> list[EventType]:
+    def question(self, session: Session, customer: VerifiedCustomer, tracker: Tracker) -> Question:
         need = tracker.get_slot("plan_need")
         need = None if need in (None, NO_PARTICULAR_NEED) else need
         options = plan_change.recommend_plans(session, customer.customer_id, need)
@@ -290,11 +251,7 @@ class ActionAskPlanName(VerifiedAccountAction):
             "Which plan would you like? There's no fee for changing plans. It applies right "
             'away, or tell me a date (e.g. "from next month").'
         )
-        dispatcher.utter_message(
-            text="\n".join(lines),
-            buttons=[{"title": o.name, "payload": o.name} for o in options],
-        )
-        return []
+        return Question("\n".join(lines), choice_buttons(o.name for o in options))
 
 
 class ActionQuotePlanChange(VerifiedAccountAction):

@@ -16,15 +16,21 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
-from actions.changes import ASK_FOR_CONSENT, awaiting_consent, describe_confirmation
+from actions.changes import (
+    ASK_FOR_CONSENT,
+    NO_LONGER_AWAITING,
+    awaiting_consent,
+    describe_confirmation,
+)
 from actions.common import VerifiedAccountAction
+from actions.request import latest_request
 from quickconnect.dates import format_day, resolve_date
 from quickconnect.identifiers import CASE_PREFIX, TICKET_PREFIX, find_identifier, parse_amount
 from quickconnect.services import service_cutoffs as cutoffs
@@ -45,10 +51,6 @@ PLAN_HINT = (
     "monthly installments instead."
 )
 NO_PLAN = "none"  # plan_installments when there is no payment plan to set up
-NOT_AWAITING: list[EventType] = [
-    SlotSet("pending_change_id", None),
-    SlotSet("awaiting_confirmation", False),
-]
 _COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "2": 2, "3": 3, "4": 4}
 _COUNT = re.compile(r"\b(two|three|four|2|3|4)\b", re.IGNORECASE)
 _INSTALLMENT_COUNT = re.compile(
@@ -59,25 +61,6 @@ _INSTALLMENT_COUNT = re.compile(
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def _latest_user_event(tracker: Tracker, intent: str) -> dict[str, Any] | None:
-    """The customer's latest message with `intent` (the request, before verification)."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            parsed = (event.get("parse_data") or {}).get("intent") or {}
-            if parsed.get("name") == intent:
-                return event
-    return None
-
-
-def _entity(event: dict[str, Any] | None, name: str) -> str | None:
-    if not event:
-        return None
-    for entity in (event.get("parse_data") or {}).get("entities") or []:
-        if entity.get("entity") == name and entity.get("value"):
-            return str(entity["value"])
-    return None
 
 
 def _day(value: datetime | date) -> str:
@@ -218,7 +201,7 @@ class ActionReportCutoff(VerifiedAccountAction):
         events: list[EventType] = [SlotSet("pending_task", None)]
         if report.change_id:
             return events + awaiting_consent(report.change_id)
-        return events + NOT_AWAITING
+        return events + NO_LONGER_AWAITING
 
 
 # --- payments ------------------------------------------------------------------------------------
@@ -240,8 +223,8 @@ class ActionProposePayment(VerifiedAccountAction):
         domain: DomainDict,
     ) -> list[EventType]:
         events: list[EventType] = [SlotSet("pending_task", None)]
-        request = _latest_user_event(tracker, "make_payment")
-        amount = parse_amount(_entity(request, "amount"))
+        request = latest_request(tracker, "make_payment")
+        amount = parse_amount(request.entity("amount"))
         try:
             proposal = cutoffs.propose_payment(
                 session,
@@ -251,7 +234,7 @@ class ActionProposePayment(VerifiedAccountAction):
             )
         except CutoffError as refusal:
             dispatcher.utter_message(text=str(refusal))
-            return events + NOT_AWAITING
+            return events + NO_LONGER_AWAITING
         lines = [f"Your overdue balance is {usd(proposal.overdue_total)}."]
         if proposal.kind == cutoffs.PAYMENT_LINK_KIND:
             lines.append(
@@ -329,7 +312,7 @@ class ActionStartPaymentPlan(VerifiedAccountAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> list[EventType]:
-        events: list[EventType] = [SlotSet("pending_task", None), *NOT_AWAITING]
+        events: list[EventType] = [SlotSet("pending_task", None), *NO_LONGER_AWAITING]
         try:
             overdue, options = cutoffs.payment_plan_options(session, customer.customer_id)
         except CutoffError as refusal:
@@ -349,28 +332,11 @@ class ActionStartPaymentPlan(VerifiedAccountAction):
             "or interest for a payment plan."
         )
         dispatcher.utter_message(text="\n".join(lines))
-        request = _latest_user_event(tracker, "ask_payment_plan")
-        chosen = parse_installments((request or {}).get("text"), strict=True)
+        request = latest_request(tracker, "ask_payment_plan")
+        chosen = parse_installments(request.text, strict=True)
         if chosen in cutoffs.PLAN_INSTALLMENT_CHOICES:
             return events + [SlotSet("plan_installments", str(chosen))]
         return events
-
-
-class ActionAskPlanInstallments(Action):
-    def name(self) -> str:
-        return "action_ask_plan_installments"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        dispatcher.utter_message(
-            text="How many monthly installments would you like: 2, 3 or 4?",
-            buttons=[
-                {"title": f"{n} installments", "payload": f"{n} installments"}
-                for n in cutoffs.PLAN_INSTALLMENT_CHOICES
-            ],
-        )
-        return []
 
 
 class ValidatePaymentPlanForm(FormValidationAction):
@@ -410,7 +376,7 @@ class ActionProposePaymentPlan(VerifiedAccountAction):
         events: list[EventType] = [SlotSet("plan_installments", None)]
         chosen = tracker.get_slot("plan_installments")
         if not chosen or chosen == NO_PLAN:
-            return events + NOT_AWAITING  # already explained by action_start_payment_plan
+            return events + NO_LONGER_AWAITING  # already explained by action_start_payment_plan
         try:
             proposal = cutoffs.propose_payment_plan(
                 session,
@@ -420,7 +386,7 @@ class ActionProposePaymentPlan(VerifiedAccountAction):
             )
         except CutoffError as refusal:
             dispatcher.utter_message(text=str(refusal))
-            return events + NOT_AWAITING
+            return events + NO_LONGER_AWAITING
         dispatcher.utter_message(text=f"{proposal.summary}\n{ASK_FOR_CONSENT}")
         return events + awaiting_consent(proposal.change.change_id)
 
@@ -490,7 +456,7 @@ class ActionProposeDisconnection(VerifiedAccountAction):
         domain: DomainDict,
     ) -> list[EventType]:
         events: list[EventType] = [SlotSet("pending_task", None)]
-        date_text = _entity(_latest_user_event(tracker, "request_disconnection"), "date")
+        date_text = latest_request(tracker, "request_disconnection").entity("date")
         today = date.today()
         requested = resolve_date(date_text, today) if date_text else None
         note = ""
@@ -513,10 +479,10 @@ class ActionProposeDisconnection(VerifiedAccountAction):
                     "Nothing else is needed", "You don't need to ask again; nothing else is needed"
                 )
             )
-            return events + NOT_AWAITING
+            return events + NO_LONGER_AWAITING
         except CutoffError as refusal:
             dispatcher.utter_message(text=f"I can't set that up: {refusal}")
-            return events + NOT_AWAITING
+            return events + NO_LONGER_AWAITING
         dispatcher.utter_message(
             text=f"I'm sorry to see you go, {customer.first_name}. {note}{proposal.summary}\n"
             f"{ASK_FOR_CONSENT}"
@@ -553,11 +519,11 @@ class ActionCheckCaseStatus(VerifiedAccountAction):
         domain: DomainDict,
     ) -> list[EventType]:
         events: list[EventType] = [SlotSet("pending_task", None)]
-        request = _latest_user_event(tracker, "check_case_status")
-        text = (request or {}).get("text") or ""
+        request = latest_request(tracker, "check_case_status")
+        text = request.text
         number = (
-            _entity(request, "case_number")
-            or _entity(request, "ticket_number")
+            request.entity("case_number")
+            or request.entity("ticket_number")
             or find_identifier(text, CASE_PREFIX)
             or find_identifier(text, TICKET_PREFIX)
         )

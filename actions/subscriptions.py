@@ -28,8 +28,10 @@ from actions.changes import (
     describe_confirmation,
 )
 from actions.common import VerifiedAccountAction, with_outage_apology
+from actions.forms import Question, VerifiedQuestionAction, choice_buttons, verified_customer
+from actions.request import latest_request
 from quickconnect.db.session import unit_of_work
-from quickconnect.services import changes, identity, interactions, subscriptions
+from quickconnect.services import changes, interactions, subscriptions
 from quickconnect.services.identity import VerifiedCustomer
 from quickconnect.services.subscriptions import format_date, format_time, usd
 
@@ -44,16 +46,6 @@ FORM_RESET: list[EventType] = [
     SlotSet("service_tier", None),
     SlotSet("subscription_operation", None),
 ]
-
-
-def _task_message(tracker: Tracker, intents: set[str]) -> dict[str, Any]:
-    """The latest customer message with one of `intents` (the request being served)."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            parsed = event.get("parse_data") or {}
-            if (parsed.get("intent") or {}).get("name") in intents:
-                return {"text": event.get("text") or "", "entities": parsed.get("entities") or []}
-    return {"text": "", "entities": []}
 
 
 def _is_bare_service_name(text: str) -> bool:
@@ -132,7 +124,7 @@ class ActionStartSubscription(VerifiedAccountAction):
     ) -> list[EventType]:
         events: list[EventType] = [SlotSet("pending_task", None)]
         task = tracker.get_slot("pending_task")
-        message = _task_message(tracker, set(OPERATION_FOR_TASK))
+        message = latest_request(tracker, *OPERATION_FOR_TASK)
         if task not in OPERATION_FOR_TASK:  # e.g. a switch of request mid-form
             task = (tracker.latest_message.get("intent") or {}).get("name")
         operation = OPERATION_FOR_TASK.get(task, "add")
@@ -152,7 +144,7 @@ class ActionStartSubscription(VerifiedAccountAction):
             dispatcher.utter_message(text="Okay, I've dropped the change I offered before.")
             events += NO_LONGER_AWAITING
         named = next(
-            (e.get("value") for e in message["entities"] if e.get("entity") == "service_name"),
+            (e.get("value") for e in message.entities if e.get("entity") == "service_name"),
             None,
         )
         current = subscriptions.current_subscriptions(session, customer.customer_id)
@@ -166,7 +158,7 @@ class ActionStartSubscription(VerifiedAccountAction):
         if not named:
             return events + [SlotSet("service_name", None), SlotSet("service_tier", None)]
         check = subscriptions.check_request(
-            session, customer.customer_id, operation, named, message["text"]
+            session, customer.customer_id, operation, named, message.text
         )
         if check.problem:
             dispatcher.utter_message(text=check.problem)
@@ -204,9 +196,7 @@ class ValidateSubscriptionForm(FormValidationAction):
             return {"service_name": None}
         operation = tracker.get_slot("subscription_operation") or "add"
         with unit_of_work() as session:
-            customer = identity.verified_customer(
-                session, tracker.sender_id, tracker.get_slot("verification_token")
-            )
+            customer = verified_customer(session, tracker)
             if customer is None:
                 return {"service_name": None}
             check = subscriptions.check_request(
@@ -237,9 +227,7 @@ class ValidateSubscriptionForm(FormValidationAction):
             return {"service_tier": None}
         operation = tracker.get_slot("subscription_operation") or "add"
         with unit_of_work() as session:
-            customer = identity.verified_customer(
-                session, tracker.sender_id, tracker.get_slot("verification_token")
-            )
+            customer = verified_customer(session, tracker)
             if customer is None:
                 return {"service_tier": None}
             code = subscriptions.find_service(tracker.get_slot("service_name"))
@@ -256,20 +244,12 @@ class ValidateSubscriptionForm(FormValidationAction):
         return {"service_tier": tier.name}
 
 
-class ActionAskServiceName(VerifiedAccountAction):
+class ActionAskServiceName(VerifiedQuestionAction):
     """Ask which service: the ones to add, or the customer's own to change or cancel."""
 
-    def name(self) -> str:
-        return "action_ask_service_name"
+    slot = "service_name"
 
-    def handle(
-        self,
-        session: Session,
-        customer: VerifiedCustomer,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> list[EventType]:
+    def question(self, session: Session, customer: VerifiedCustomer, tracker: Tracker) -> Question:
         operation = tracker.get_slot("subscription_operation") or "add"
         view = subscriptions.overview(session, customer.customer_id)
         if operation == "add":
@@ -281,36 +261,24 @@ class ActionAskServiceName(VerifiedAccountAction):
             lines += [_describe_sub(s) for s in view.current]
             names = [s.service_name for s in view.current]
         lines.append('Or say "stop" if you\'ve changed your mind.')
-        dispatcher.utter_message(
-            text="\n".join(lines), buttons=[{"title": n, "payload": n} for n in names]
-        )
-        return []
+        return Question("\n".join(lines), choice_buttons(names))
 
 
-class ActionAskServiceTier(VerifiedAccountAction):
+class ActionAskServiceTier(VerifiedQuestionAction):
     """Ask which tier (for a change: the tiers other than the current one)."""
 
-    def name(self) -> str:
-        return "action_ask_service_tier"
+    slot = "service_tier"
 
-    def handle(
-        self,
-        session: Session,
-        customer: VerifiedCustomer,
-        dispatcher: CollectingDispatcher,
-        tracker: Tracker,
-        domain: DomainDict,
-    ) -> list[EventType]:
+    def question(self, session: Session, customer: VerifiedCustomer, tracker: Tracker) -> Question:
         operation = tracker.get_slot("subscription_operation") or "add"
         name = tracker.get_slot("service_name")
         code = subscriptions.find_service(name)
         choices = subscriptions.tier_choices(session, customer.customer_id, operation, code)
         options = "\n".join(f"- {t.name}: {usd(t.monthly_price)}/month" for t in choices)
-        dispatcher.utter_message(
-            text=f"Which {name} option would you like?\n{options}",
-            buttons=[{"title": t.name, "payload": t.name} for t in choices],
+        return Question(
+            f"Which {name} option would you like?\n{options}",
+            choice_buttons(t.name for t in choices),
         )
-        return []
 
 
 class ActionQuoteSubscription(VerifiedAccountAction):
