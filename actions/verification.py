@@ -1,6 +1,8 @@
 """Identity verification form (spec: "Identity verification").
 
-The form asks for the account (number or phone on file), then one knowledge factor.
+The form asks for the account (number or phone on file; the fixed question is the response
+`utter_ask_account_number`), then one knowledge factor (this module's question, which names
+the account's own security question).
 Every check is done by `quickconnect.services.identity` against the database, which also
 counts attempts per conversation; the slots only mirror its answers for the dialogue rules.
 """
@@ -114,22 +116,6 @@ class ValidateVerificationForm(FormValidationAction):
             )
             return {"verification_answer": None}
         return _locked_out()
-
-
-class ActionAskAccountNumber(Action):
-    """The form's first question."""
-
-    def name(self) -> str:
-        return "action_ask_account_number"
-
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        dispatcher.utter_message(
-            text="First I need to confirm who you are. What's your QuickConnect account number "
-            "(it looks like QC-123456), or the phone number on the account?"
-        )
-        return []
 
 
 class ActionAskVerificationAnswer(Action):
