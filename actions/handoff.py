@@ -187,8 +187,9 @@ class ValidateFollowupContactForm(FormValidationAction):
     ) -> dict[str, Any]:
         contact = handoff.parse_follow_up_contact(str(slot_value or ""))
         if contact is None:
-            dispatcher.utter_message(text=FOLLOWUP_CONTACT_INVALID)
-            return {"followup_contact": None}
+            if (tracker.latest_message.get("intent") or {}).get("name") != "affirm":
+                dispatcher.utter_message(text=FOLLOWUP_CONTACT_INVALID)
+            return {"followup_contact": None}  # asked again ("yes please" just asks)
         return {"followup_contact": contact.address}
 
 
