@@ -139,7 +139,9 @@ class ActionHandoff(Action):
 # --- follow-up contact (no agent online, customer not verified) ------------------------------
 
 FOLLOWUP_FORM = "followup_contact_form"
-FOLLOWUP_DONE: list[EventType] = [SlotSet("followup_contact", None)]
+# pending_task too: an answer like "email me at ..." can read as update_contact_info, which
+# must not wait for a verification that nobody asked for.
+FOLLOWUP_DONE: list[EventType] = [SlotSet("followup_contact", None), SlotSet("pending_task", None)]
 
 # The messages of this step, composed here like every form prompt (domain.yml, "responses").
 ASK_FOLLOWUP_CONTACT = (
