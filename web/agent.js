@@ -191,6 +191,9 @@
       row("Phone", c.customer.phone);
       row("Prefers", c.customer.preferred_contact);
     }
+    if (c.follow_up) {
+      row("Follow up", (c.follow_up.channel === "sms" ? "Phone / SMS: " : "Email: ") + c.follow_up.contact);
+    }
     box.appendChild(dl);
     box.appendChild(el("p", "summary", c.summary));
     var slots = Object.keys(c.slots || {});

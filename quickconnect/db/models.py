@@ -623,6 +623,9 @@ class Case(Base):
     summary = Column(Text, nullable=False)
     status = Column(String(10), nullable=False, default="open")
     follow_up_channel = Column(String(10), nullable=True)
+    # Where to follow up when nobody could join the chat: a visitor who is not verified gives
+    # an email address or phone number in the chat (normalised; an agent reaches them there).
+    follow_up_contact = Column(String(255), nullable=True)
     assigned_agent_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
     created_at = created_at_column()
     resolved_at = Column(UTCDateTime(), nullable=True)

@@ -385,8 +385,21 @@ def case_context(session: Session, case_number: str) -> dict[str, object]:
             "phone": customer.phone,
             "preferred_contact": customer.preferred_contact,
         },
+        "follow_up": _follow_up(case, customer),
         "notes": notes(session, case_number),
     }
+
+
+def _follow_up(case: Case, customer: Customer | None) -> dict[str, str] | None:
+    """How to reach the customer when nobody could chat: the contact given in the chat (for
+    visitors who are not verified) or, for a verified customer, the preferred one on file."""
+    if case.follow_up_contact:
+        return {"channel": case.follow_up_channel or "email", "contact": case.follow_up_contact}
+    if case.follow_up_channel and customer is not None:
+        on_file = customer.phone if case.follow_up_channel == "sms" else customer.email
+        if on_file:
+            return {"channel": case.follow_up_channel, "contact": on_file}
+    return None
 
 
 def stale_agents_offline(session: Session) -> int:

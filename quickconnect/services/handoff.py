@@ -3,11 +3,16 @@
 A `CS-` case records why and what happened so far; the customer gets its number and either
 the expected wait for an online agent or, with nobody online, how we will follow up.
 Asking again in the same conversation returns the open case instead of opening another.
+
+Nobody online and nobody verified means we have no way to reach the visitor, so the bot asks
+for an email address or phone number (`parse_follow_up_contact`, `book_follow_up`): it is
+stored on the case for the agent and a confirmation is queued in the outbox.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -15,8 +20,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from quickconnect.db.models import CASE_REASONS, Agent, Case, Customer, utcnow
-from quickconnect.identifiers import CASE_PREFIX, allocate_identifier, mask_email, mask_phone
+from quickconnect.identifiers import (
+    CASE_PREFIX,
+    allocate_identifier,
+    mask_email,
+    mask_phone,
+    normalize_email,
+    normalize_phone,
+)
 from quickconnect.services.interactions import log_interaction
+from quickconnect.services.notifications import queue_notification
 
 AGENT_SEEN_WITHIN = timedelta(minutes=5)  # an "online" agent silent for longer is away
 CHAT_QUEUE_WINDOW = timedelta(hours=1)  # open cases younger than this are waiting in chat
@@ -35,6 +48,30 @@ class CaseOpened:
     masked_contact: str | None  # where the follow-up goes, masked
     is_new: bool = True  # False when the conversation's open case was returned again
     queued: bool = False  # True when the chat waits in the agents' live queue
+
+    @property
+    def needs_contact(self) -> bool:
+        """Nobody can join the chat and we don't know how to reach the customer: ask them."""
+        return not self.queued and self.masked_contact is None
+
+
+@dataclass(frozen=True)
+class FollowUpContact:
+    channel: str  # 'email' | 'sms' (a phone number: an agent can call or text it)
+    address: str  # normalised: lower-case email or E.164 phone number
+
+    @property
+    def masked(self) -> str:
+        masked = mask_email(self.address) if self.channel == "email" else mask_phone(self.address)
+        return masked or ""
+
+
+@dataclass(frozen=True)
+class FollowUpBooked:
+    case_number: str
+    channel: str
+    masked_contact: str
+    confirmation_id: int | None  # outbox row; None when this contact was already booked
 
 
 def agents_online(session: Session) -> int:
@@ -63,12 +100,7 @@ def open_case(
     if reason not in REASONS:
         raise ValueError(f"unknown escalation reason {reason!r}; expected one of {REASONS}")
     customer = session.get(Customer, customer_id) if customer_id is not None else None
-    case = session.execute(
-        select(Case)
-        .where(Case.conversation_id == conversation_id, Case.status.in_(("open", "assigned")))
-        .order_by(Case.created_at.desc(), Case.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+    case = _open_case(session, conversation_id)
     is_new = case is None
     if case is None:
         case = Case(
@@ -97,6 +129,9 @@ def open_case(
             case.queued_at = utcnow()
             session.flush()
         wait = _expected_wait(session, case, online)
+    elif case.follow_up_contact:  # given earlier in this chat
+        channel = case.follow_up_channel
+        contact = FollowUpContact(channel or "email", case.follow_up_contact).masked
     elif customer is not None:
         channel = customer.preferred_contact
         contact = mask_phone(customer.phone) if channel == "sms" else mask_email(customer.email)
@@ -130,3 +165,88 @@ def _expected_wait(session: Session, case: Case, online: int) -> int:
         )
     ).scalar_one()
     return max(MIN_WAIT_MINUTES, math.ceil(max(int(position), 1) * MINUTES_PER_CHAT / online))
+
+
+# --- follow-up contact (no agent online, customer not verified) ------------------------------
+
+_EMAIL_IN_TEXT = re.compile(r"[^@\s<>(),;:\"']+@[^@\s<>(),;:\"']+\.[A-Za-z]{2,}")
+_PHONE_IN_TEXT = re.compile(r"\+?\d[\d\s().\-/]{6,}\d")
+
+
+def parse_follow_up_contact(text: str | None) -> FollowUpContact | None:
+    """An email address or phone number in what the customer typed, normalised; else None.
+
+    Accepts the bare value ("bob@example.com", "555 010 0199") or a sentence around it
+    ("you can email me at bob@example.com"); an email wins over a number.
+    """
+    if not text:
+        return None
+    email = normalize_email(text)
+    if email is None:
+        found = _EMAIL_IN_TEXT.search(text)
+        email = normalize_email(found.group(0).rstrip(".")) if found else None
+    if email is not None:
+        return FollowUpContact("email", email)
+    for candidate in [text, *(m.group(0) for m in _PHONE_IN_TEXT.finditer(text))]:
+        phone = normalize_phone(candidate)
+        if phone is not None:
+            return FollowUpContact("sms", phone)
+    return None
+
+
+def open_case_number(session: Session, conversation_id: str) -> str | None:
+    """The number of this conversation's open case, if it has one."""
+    case = _open_case(session, conversation_id)
+    return case.case_number if case else None
+
+
+def book_follow_up(session: Session, *, conversation_id: str, contact: str) -> FollowUpBooked:
+    """Store where to follow up on the conversation's open case and queue a confirmation.
+
+    The confirmation goes to the given address so a typo or someone else's address shows up
+    early; giving the same contact again queues nothing new. Raises ValueError when `contact`
+    is neither an email address nor a phone number, LookupError when there is no open case.
+    """
+    parsed = parse_follow_up_contact(contact)
+    if parsed is None:
+        raise ValueError("not an email address or phone number")
+    case = _open_case(session, conversation_id)
+    if case is None:
+        raise LookupError(f"no open case in conversation {conversation_id!r}")
+    if (case.follow_up_channel, case.follow_up_contact) == (parsed.channel, parsed.address):
+        return FollowUpBooked(case.case_number, parsed.channel, parsed.masked, None)
+    case.follow_up_channel = parsed.channel
+    case.follow_up_contact = parsed.address
+    if parsed.channel == "email":
+        subject = f"QuickConnect case {case.case_number}: we'll be in touch"
+        body = (
+            f"Hello,\n\nyou asked us in our chat to follow up on case {case.case_number}. "
+            "A member of our support team will contact you at this address within one "
+            "business day.\n\nIf you didn't ask for this, you can ignore this message.\n\n"
+            "QuickConnect Support"
+        )
+    else:
+        subject = f"Case {case.case_number}"
+        body = (
+            f"QuickConnect: we'll follow up on case {case.case_number} at this number within "
+            "one business day. Didn't ask for this? Please ignore this message."
+        )
+    confirmation = queue_notification(
+        session,
+        customer_id=case.customer_id,
+        channel=parsed.channel,
+        to_address=parsed.address,
+        subject=subject,
+        body=body,
+    )
+    session.flush()
+    return FollowUpBooked(case.case_number, parsed.channel, parsed.masked, confirmation)
+
+
+def _open_case(session: Session, conversation_id: str) -> Case | None:
+    return session.execute(
+        select(Case)
+        .where(Case.conversation_id == conversation_id, Case.status.in_(("open", "assigned")))
+        .order_by(Case.created_at.desc(), Case.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()

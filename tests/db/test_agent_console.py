@@ -271,3 +271,30 @@ def test_no_agent_online_keeps_the_case_open_for_follow_up(
     row = _case(session, case.case_number)
     assert (row.status, row.chat_state) == ("open", "none")
     assert console.queue(session) == []
+
+
+def test_case_context_shows_how_to_follow_up(session: Session, conversation_id: str) -> None:
+    """No agent online: the contact a visitor left, or a verified customer's preferred one."""
+    visitor = handoff.open_case(
+        session,
+        conversation_id=conversation_id,
+        customer_id=None,
+        reason="customer_request",
+        summary="Customer: unverified.",
+    )
+    assert console.case_context(session, visitor.case_number)["follow_up"] is None
+    handoff.book_follow_up(session, conversation_id=conversation_id, contact="+1 555 010 0199")
+    context = console.case_context(session, visitor.case_number)
+    assert context["follow_up"] == {"channel": "sms", "contact": "+15550100199"}
+
+    query = select(m.Customer).where(m.Customer.account_number == "QC-100001")
+    alice = session.execute(query).scalar_one()
+    verified = handoff.open_case(
+        session,
+        conversation_id=f"{conversation_id}-alice",
+        customer_id=alice.id,
+        reason="customer_request",
+        summary="Customer: verified.",
+    )
+    context = console.case_context(session, verified.case_number)
+    assert context["follow_up"] == {"channel": alice.preferred_contact, "contact": alice.email}

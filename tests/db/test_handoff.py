@@ -116,3 +116,110 @@ def test_unknown_reason_is_refused(session: Session, conversation_id: str) -> No
         handoff.open_case(
             session, conversation_id=conversation_id, customer_id=None, reason="bored", summary=""
         )
+
+
+# --- follow-up contact: no agent online and the visitor is not verified -----------------------
+
+
+def _outbox(session: Session, address: str) -> list[m.NotificationOutbox]:
+    query = select(m.NotificationOutbox).where(m.NotificationOutbox.to_address == address)
+    return list(session.execute(query).scalars())
+
+
+def test_unverified_visitor_with_no_agent_online_is_asked_for_a_contact(
+    session: Session, conversation_id: str
+) -> None:
+    visitor = _open(session, conversation_id, None)
+    assert visitor.needs_contact and visitor.agents_online == 0
+    alice = _open(session, f"{conversation_id}-alice", _customer_id(session, "QC-100001"))
+    assert not alice.needs_contact  # verified: we follow up at the contact on file
+
+
+def test_queued_chat_needs_no_contact(session: Session, conversation_id: str) -> None:
+    _set_agent(session, online=True, seen_minutes_ago=1)
+    case = _open(session, conversation_id, None)
+    assert case.queued and not case.needs_contact
+
+
+@pytest.mark.parametrize(
+    ("typed", "channel", "address"),
+    [
+        ("bob.smith@example.org", "email", "bob.smith@example.org"),
+        ("you can email me at Bob.Smith@Example.org.", "email", "bob.smith@example.org"),
+        ("555-010-0199", "sms", "+15550100199"),
+        ("call me on (555) 010 0199 please", "sms", "+15550100199"),
+        ("+44 20 7946 0958", "sms", "+442079460958"),
+    ],
+)
+def test_contact_is_read_from_what_the_visitor_typed(
+    typed: str, channel: str, address: str
+) -> None:
+    assert handoff.parse_follow_up_contact(typed) == handoff.FollowUpContact(channel, address)
+
+
+@pytest.mark.parametrize(
+    "typed", ["", "no thanks", "bob at example dot com", "QC-100001", "12345", "2026-05-01"]
+)
+def test_anything_else_is_not_a_contact(typed: str) -> None:
+    assert handoff.parse_follow_up_contact(typed) is None
+
+
+def test_booked_email_is_stored_on_the_case_with_a_confirmation(
+    session: Session, conversation_id: str
+) -> None:
+    opened = _open(session, conversation_id, None)
+    booked = handoff.book_follow_up(
+        session, conversation_id=conversation_id, contact="my email is Bob.Smith@Example.org"
+    )
+    assert (booked.case_number, booked.channel, booked.masked_contact) == (
+        opened.case_number, "email", "b***@example.org",
+    )  # fmt: skip
+    row = session.execute(
+        select(m.Case).where(m.Case.case_number == opened.case_number)
+    ).scalar_one()
+    assert (row.status, row.follow_up_channel, row.follow_up_contact) == (
+        "open", "email", "bob.smith@example.org",
+    )  # fmt: skip
+    [confirmation] = _outbox(session, "bob.smith@example.org")
+    assert confirmation.id == booked.confirmation_id
+    assert (confirmation.channel, confirmation.status, confirmation.customer_id) == (
+        "email", "queued", None,
+    )  # fmt: skip
+    assert opened.case_number in confirmation.subject and opened.case_number in confirmation.body
+
+    # The same contact again queues nothing new; asking for a person again now knows it.
+    again = handoff.book_follow_up(
+        session, conversation_id=conversation_id, contact="bob.smith@example.org"
+    )
+    assert again.confirmation_id is None and len(_outbox(session, "bob.smith@example.org")) == 1
+    reopened = _open(session, conversation_id, None)
+    assert (reopened.case_number, reopened.is_new, reopened.needs_contact) == (
+        opened.case_number, False, False,
+    )  # fmt: skip
+    assert (reopened.follow_up_channel, reopened.masked_contact) == ("email", "b***@example.org")
+
+
+def test_booked_phone_number_gets_an_sms_and_a_correction_replaces_it(
+    session: Session, conversation_id: str
+) -> None:
+    opened = _open(session, conversation_id, None)
+    first = handoff.book_follow_up(session, conversation_id=conversation_id, contact="555 010 0198")
+    fixed = handoff.book_follow_up(session, conversation_id=conversation_id, contact="555 010 0199")
+    assert (first.channel, fixed.channel, fixed.masked_contact) == ("sms", "sms", "•••-•••-0199")
+    row = session.execute(
+        select(m.Case).where(m.Case.case_number == opened.case_number)
+    ).scalar_one()
+    assert (row.follow_up_channel, row.follow_up_contact) == ("sms", "+15550100199")
+    [sms] = _outbox(session, "+15550100199")
+    assert sms.channel == "sms" and opened.case_number in sms.body
+    assert len(_outbox(session, "+15550100198")) == 1  # the typo was confirmed too, once
+
+
+def test_booking_needs_a_contact_and_an_open_case(session: Session, conversation_id: str) -> None:
+    with pytest.raises(LookupError):
+        handoff.book_follow_up(session, conversation_id=conversation_id, contact="a@example.com")
+    _open(session, conversation_id, None)
+    with pytest.raises(ValueError):
+        handoff.book_follow_up(session, conversation_id=conversation_id, contact="no thanks")
+    assert handoff.open_case_number(session, conversation_id) is not None
+    assert handoff.open_case_number(session, f"{conversation_id}-none") is None
