@@ -150,8 +150,8 @@ ASK_FOLLOWUP_CONTACT = (
 )
 FOLLOWUP_CONTACT_INVALID = "Sorry, that doesn't look like an email address or a phone number."
 FOLLOWUP_BOOKED = (
-    "Thanks! We'll contact you at {contact} about case {case_number} within one business day; "
-    "a confirmation is on its way there. Is there anything else I can help with?"
+    "Thanks! We'll contact you at {contact} about case {case_number} within one business "
+    "day.{confirmation} Is there anything else I can help with?"
 )
 FOLLOWUP_DECLINED = (
     "Okay, no follow-up then. Case {case_number} stays open: just quote it when you contact "
@@ -219,7 +219,11 @@ class ActionBookFollowup(Action):
         else:
             dispatcher.utter_message(
                 text=FOLLOWUP_BOOKED.format(
-                    contact=booked.masked_contact, case_number=booked.case_number
+                    contact=booked.masked_contact,
+                    case_number=booked.case_number,
+                    confirmation=" A confirmation is on its way there."
+                    if booked.confirmation_id is not None
+                    else "",
                 )
             )
         return list(FOLLOWUP_DONE)

@@ -19,7 +19,14 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from quickconnect.db.models import CASE_REASONS, Agent, Case, Customer, utcnow
+from quickconnect.db.models import (
+    CASE_REASONS,
+    Agent,
+    Case,
+    Customer,
+    NotificationOutbox,
+    utcnow,
+)
 from quickconnect.identifiers import (
     CASE_PREFIX,
     allocate_identifier,
@@ -30,6 +37,9 @@ from quickconnect.identifiers import (
 )
 from quickconnect.services.interactions import log_interaction
 from quickconnect.services.notifications import queue_notification
+
+# A case's follow-up contact can be corrected, but only this many confirmations are sent.
+MAX_FOLLOW_UP_CONFIRMATIONS = 3
 
 AGENT_SEEN_WITHIN = timedelta(minutes=5)  # an "online" agent silent for longer is away
 CHAT_QUEUE_WINDOW = timedelta(hours=1)  # open cases younger than this are waiting in chat
@@ -71,7 +81,7 @@ class FollowUpBooked:
     case_number: str
     channel: str
     masked_contact: str
-    confirmation_id: int | None  # outbox row; None when this contact was already booked
+    confirmation_id: int | None  # outbox row; None: contact already booked, or cap reached
 
 
 def agents_online(session: Session) -> int:
@@ -217,6 +227,11 @@ def book_follow_up(session: Session, *, conversation_id: str, contact: str) -> F
         return FollowUpBooked(case.case_number, parsed.channel, parsed.masked, None)
     case.follow_up_channel = parsed.channel
     case.follow_up_contact = parsed.address
+    if _confirmations_sent(session, case) >= MAX_FOLLOW_UP_CONFIRMATIONS:
+        # Stored for the agent, but no more messages: a visitor must not be able to make us
+        # send confirmations to address after address.
+        session.flush()
+        return FollowUpBooked(case.case_number, parsed.channel, parsed.masked, None)
     if parsed.channel == "email":
         subject = f"QuickConnect case {case.case_number}: we'll be in touch"
         body = (
@@ -241,6 +256,17 @@ def book_follow_up(session: Session, *, conversation_id: str, contact: str) -> F
     )
     session.flush()
     return FollowUpBooked(case.case_number, parsed.channel, parsed.masked, confirmation)
+
+
+def _confirmations_sent(session: Session, case: Case) -> int:
+    """Follow-up confirmations already queued for `case` (their subject names the case)."""
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(NotificationOutbox)
+            .where(NotificationOutbox.subject.contains(case.case_number))
+        ).scalar_one()
+    )
 
 
 def _open_case(session: Session, conversation_id: str) -> Case | None:

@@ -215,6 +215,24 @@ def test_booked_phone_number_gets_an_sms_and_a_correction_replaces_it(
     assert len(_outbox(session, "+15550100198")) == 1  # the typo was confirmed too, once
 
 
+def test_confirmations_per_case_are_capped(session: Session, conversation_id: str) -> None:
+    """Changing the contact again and again must not make us message address after address."""
+    opened = _open(session, conversation_id, None)
+    addresses = [f"someone{n}@example.org" for n in range(5)]
+    booked = [
+        handoff.book_follow_up(session, conversation_id=conversation_id, contact=address)
+        for address in addresses
+    ]
+    sent = [b.confirmation_id for b in booked]
+    assert all(c is not None for c in sent[: handoff.MAX_FOLLOW_UP_CONFIRMATIONS])
+    assert all(c is None for c in sent[handoff.MAX_FOLLOW_UP_CONFIRMATIONS :])
+    assert [len(_outbox(session, a)) for a in addresses] == [1, 1, 1, 0, 0]
+    row = session.execute(
+        select(m.Case).where(m.Case.case_number == opened.case_number)
+    ).scalar_one()
+    assert row.follow_up_contact == addresses[-1]  # the latest contact is still kept
+
+
 def test_booking_needs_a_contact_and_an_open_case(session: Session, conversation_id: str) -> None:
     with pytest.raises(LookupError):
         handoff.book_follow_up(session, conversation_id=conversation_id, contact="a@example.com")
