@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
 import yaml
 
 from qa.nlu_eval import (
+    EXTERNAL_DIR,
     PROJECT_SET,
     Example,
     Gate,
@@ -16,6 +18,7 @@ from qa.nlu_eval import (
     label_counts,
     label_of,
     load_rasa_yaml,
+    load_tsv,
     per_intent_scores,
     render_report,
     score_label,
@@ -76,6 +79,24 @@ def test_no_test_line_is_also_a_training_line() -> None:
     training = _training_texts()
     overlap = [e.text for e in load_rasa_yaml(PROJECT_SET) if e.text.lower() in training]
     assert not overlap, f"test lines found in data/ (remove them from one side): {overlap}"
+
+
+def _loose_key(text: str) -> str:
+    """Case, punctuation and spacing don't make a different sentence."""
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+@pytest.mark.parametrize("name", ["clean", "loose"])
+def test_no_external_test_line_is_a_training_line(name: str) -> None:
+    """The external sets (../shared/eval, test-only) must never be trained on, not even by
+    chance: a short line like "hello there" written for data/ counts too. Only the count is
+    shown, so fixing the data does not mean reading the test lines."""
+    path = EXTERNAL_DIR / f"{name}.tsv"
+    if not path.exists():
+        pytest.skip(f"{path} is not on this machine")
+    training = {_loose_key(text) for text in _training_texts()}
+    overlap = Counter(e.label for e in load_tsv(path) if _loose_key(e.text) in training)
+    assert not overlap, f"{sum(overlap.values())} {name} lines are in data/, by intent: {overlap}"
 
 
 def test_entity_annotations_are_stripped(tmp_path: Path) -> None:
