@@ -232,8 +232,8 @@ def book_follow_up(session: Session, *, conversation_id: str, contact: str) -> F
         # send confirmations to address after address.
         session.flush()
         return FollowUpBooked(case.case_number, parsed.channel, parsed.masked, None)
+    subject = _confirmation_subject(parsed.channel, case.case_number)
     if parsed.channel == "email":
-        subject = f"QuickConnect case {case.case_number}: we'll be in touch"
         body = (
             f"Hello,\n\nyou asked us in our chat to follow up on case {case.case_number}. "
             "A member of our support team will contact you at this address within one "
@@ -241,7 +241,6 @@ def book_follow_up(session: Session, *, conversation_id: str, contact: str) -> F
             "QuickConnect Support"
         )
     else:
-        subject = f"Case {case.case_number}"
         body = (
             f"QuickConnect: we'll follow up on case {case.case_number} at this number within "
             "one business day. Didn't ask for this? Please ignore this message."
@@ -258,13 +257,20 @@ def book_follow_up(session: Session, *, conversation_id: str, contact: str) -> F
     return FollowUpBooked(case.case_number, parsed.channel, parsed.masked, confirmation)
 
 
+def _confirmation_subject(channel: str, case_number: str) -> str:
+    if channel == "email":
+        return f"QuickConnect case {case_number}: we'll be in touch"
+    return f"Case {case_number}"
+
+
 def _confirmations_sent(session: Session, case: Case) -> int:
-    """Follow-up confirmations already queued for `case` (their subject names the case)."""
+    """Follow-up confirmations already queued for `case` (found by their exact subjects)."""
+    subjects = [_confirmation_subject(c, case.case_number) for c in ("email", "sms")]
     return int(
         session.execute(
             select(func.count())
             .select_from(NotificationOutbox)
-            .where(NotificationOutbox.subject.contains(case.case_number))
+            .where(NotificationOutbox.subject.in_(subjects))
         ).scalar_one()
     )
 
