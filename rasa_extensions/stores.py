@@ -19,6 +19,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from quickconnect.config import load_settings
+from quickconnect.db.session import use_wal
 
 
 def lock_store_from_url(url: str) -> LockStore:
@@ -49,13 +50,6 @@ class EnvLockStore:
         return lock_store_from_url(load_settings().lock_store_url)
 
 
-def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
 class TunedSQLTrackerStore(SQLTrackerStore):
     """Rasa's SQL tracker store; on SQLite, in WAL mode with `synchronous=NORMAL`.
 
@@ -84,5 +78,5 @@ class TunedSQLTrackerStore(SQLTrackerStore):
                 pool_size=2,
                 connect_args={"check_same_thread": False},
             )
-            event.listen(self.engine, "connect", _sqlite_wal)
+            event.listen(self.engine, "connect", use_wal)
             self.sessionmaker = sessionmaker(bind=self.engine)

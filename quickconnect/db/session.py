@@ -51,6 +51,19 @@ def make_engine(url: str, *, statement_timeout_ms: int | None = None) -> Engine:
     return create_engine(parsed, future=True, pool_pre_ping=True)
 
 
+def use_wal(dbapi_connection: Any, _record: Any = None) -> None:
+    """SQLite file in WAL mode with `synchronous=NORMAL` (also a "connect" event listener).
+
+    Readers don't wait for the writer, and a commit appends to the log instead of waiting for
+    two fsyncs, so concurrent chats don't queue behind each other's commits. A process crash
+    loses nothing; a power cut at most the last commits (SQLite's documented trade-off).
+    """
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
 def _make_sqlite_engine(url: str) -> Engine:
     """SQLite with FK enforcement and transactions SQLAlchemy controls (pysqlite's are lazy)."""
     parsed = make_url(url)
@@ -78,13 +91,9 @@ def _make_sqlite_engine(url: str) -> Engine:
         dbapi_connection.isolation_level = None  # stop pysqlite's own implicit BEGINs
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        if on_disk:
-            # Readers don't wait for the writer, and a commit appends to the log instead of
-            # waiting for two fsyncs: concurrent chats no longer queue behind each other's
-            # commits. A process crash loses nothing; a power cut at most the last commits.
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        if on_disk:
+            use_wal(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
