@@ -68,7 +68,7 @@ class AccountDatabase:
     """The account database of a running assistant: reset to the seed, and queried by tests.
 
     The first `reset()` empties the tables and runs the seed (about 2 s: the seed hashes the
-    demo secrets with PBKDF2), then keeps a snapshot of every row; later resets empty the
+    demo secrets with Argon2id), then keeps a snapshot of every row; later resets empty the
     tables and insert that snapshot again (well under a second), so every conversation sees
     exactly the freshly seeded data, ids included.
     """

@@ -32,7 +32,7 @@ BILL_DUE_DAYS = 10  # a bill is due this many days after its period ends
 
 DEMO_AGENT_USERNAME = "agent.demo"
 DEMO_AGENT_DISPLAY_NAME = "Sam (Support)"
-DEMO_AGENT_PASSWORD = "demo-agent-pass"  # demo only; the database keeps a PBKDF2 hash
+DEMO_AGENT_PASSWORD = "demo-agent-pass"  # demo only; the database keeps an Argon2id hash
 
 
 @dataclass(frozen=True)

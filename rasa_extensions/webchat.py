@@ -77,7 +77,7 @@ def conversation_for(session_token: str) -> str:
 
 
 async def in_db(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run one unit of work in a thread: SQL and PBKDF2 must not block the event loop."""
+    """Run one unit of work in a thread: SQL and password hashing must not block the event loop."""
 
     def run() -> T:
         with unit_of_work() as session:

@@ -22,7 +22,13 @@ from quickconnect.db.models import (
     Customer,
     utcnow,
 )
-from quickconnect.identifiers import hash_token, new_token, verify_secret
+from quickconnect.identifiers import (
+    hash_secret,
+    hash_token,
+    needs_rehash,
+    new_token,
+    verify_secret,
+)
 from quickconnect.services.handoff import AGENT_SEEN_WITHIN
 from quickconnect.services.interactions import log_interaction
 
@@ -136,6 +142,8 @@ def sign_in(session: Session, *, username: str, password: str, remote_addr: str)
     if not ok or agent is None:
         session.flush()
         return None
+    if needs_rehash(agent.password_hash):  # e.g. a PBKDF2 hash from before Argon2
+        agent.password_hash = hash_secret(password)
     token = new_token()
     now = utcnow()
     expires = now + SESSION_TTL

@@ -28,9 +28,11 @@ from quickconnect.db.models import (
 from quickconnect.identifiers import (
     ACCOUNT_PREFIX,
     find_identifier,
+    hash_answer,
     hash_token,
     mask_email,
     mask_phone,
+    needs_rehash,
     new_token,
     normalize_account_number,
     normalize_email,
@@ -127,7 +129,7 @@ def identify_account(session: Session, conversation_id: str, identifier: str) ->
 class FactorCheck:
     """Which factor an answer matched, worked out before the attempt is recorded.
 
-    Comparing a security answer costs a deliberately slow hash (PBKDF2, 600,000 rounds). Done
+    Comparing a security answer costs a deliberately slow hash (Argon2id, 19 MiB). Done
     inside `verify_factor`'s unit of work it would hold the database's write lock on SQLite
     the whole time, so concurrent chats would queue behind each other's hashing. Callers
     that care read `factor_material` in one short unit of work, run `check_factor` outside
@@ -137,6 +139,8 @@ class FactorCheck:
     account_number: str
     answer: str
     factor: str | None
+    # (matched hash, its replacement) when the answer matched a hash with old parameters
+    rehash: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -166,22 +170,36 @@ def match_factor(material: FactorMaterial | None, answer: str) -> str | None:
 
     No database access: the slow hash comparisons run here, outside any transaction.
     """
+    return _match(material, answer)[0]
+
+
+def _match(material: FactorMaterial | None, answer: str) -> tuple[str | None, str | None]:
+    """(factor, the security-answer hash that matched, if that was the factor)."""
     if material is None or not answer or not answer.strip():
-        return None
+        return None, None
     email = normalize_email(answer)
     if email is not None:
-        return "email" if email == normalize_email(material.email or "") else None
+        return ("email" if email == normalize_email(material.email or "") else None), None
     amount = parse_amount(answer)
     if amount is not None and amount == material.last_bill:
-        return "last_bill"
-    if any(verify_answer(answer, stored) for stored in material.answer_hashes):
-        return "security_answer"
-    return None
+        return "last_bill", None
+    for stored in material.answer_hashes:
+        if verify_answer(answer, stored):
+            return "security_answer", stored
+    return None, None
 
 
 def check_factor(material: FactorMaterial | None, account_number: str, answer: str) -> FactorCheck:
-    """`verify_factor`'s slow part, run between two units of work (see `FactorCheck`)."""
-    return FactorCheck(account_number, answer, match_factor(material, answer))
+    """`verify_factor`'s slow part, run between two units of work (see `FactorCheck`).
+
+    A security answer that matched a hash made with older parameters (PBKDF2 before Argon2)
+    also gets its replacement hash here, so `verify_factor` only has to store it.
+    """
+    factor, matched = _match(material, answer)
+    rehash = None
+    if matched is not None and needs_rehash(matched):
+        rehash = (matched, hash_answer(answer))
+    return FactorCheck(account_number, answer, factor, rehash)
 
 
 def verify_factor(
@@ -214,10 +232,10 @@ def verify_factor(
 
     if customer is None:
         factor = None
-    elif checked is not None:
-        factor = checked.factor
     else:
-        factor = match_factor(factor_material(session, account_number), answer)
+        if checked is None:
+            checked = check_factor(factor_material(session, account_number), account_number, answer)
+        factor = checked.factor
     _record_attempt(
         session,
         conversation_id,
@@ -236,6 +254,16 @@ def verify_factor(
         _log(session, customer, conversation_id, summary, status)
         return VerifyResult(status, None, left, None, None)
 
+    if checked is not None and checked.rehash is not None:
+        old_hash, new_hash = checked.rehash
+        session.execute(
+            update(SecurityQuestion)
+            .where(
+                SecurityQuestion.customer_id == customer.id,
+                SecurityQuestion.answer_hash == old_hash,
+            )
+            .values(answer_hash=new_hash)
+        )
     token = new_token()
     now = utcnow()
     ttl = ttl_minutes if ttl_minutes is not None else load_settings().verification_ttl_minutes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from quickconnect.db import models as m
+from quickconnect.identifiers import verify_secret
 from quickconnect.seed import DEMO_AGENT_PASSWORD, DEMO_AGENT_USERNAME
 from quickconnect.services import agent_console as console
 from quickconnect.services import handoff
@@ -75,6 +77,25 @@ def test_sign_in_opens_a_session_and_marks_the_agent_online(session: Session) ->
     console.sign_out(session, signed.token)
     assert console.agent_for_token(session, signed.token) is None
     assert handoff.agents_online(session) == 0
+
+
+def test_a_pbkdf2_password_from_before_argon2_signs_in_and_is_upgraded(session: Session) -> None:
+    agent = _demo_agent(session)
+    salt, rounds = "0123456789abcdef0123456789abcdef", 1_000
+    digest = hashlib.pbkdf2_hmac("sha256", DEMO_AGENT_PASSWORD.encode(), salt.encode(), rounds)
+    agent.password_hash = f"pbkdf2_sha256${rounds}${salt}${digest.hex()}"
+    session.flush()
+    assert console.sign_in(session, username="agent.demo", password="nope", remote_addr="a") is None
+    assert agent.password_hash.startswith("pbkdf2_sha256$")  # a wrong password changes nothing
+    signed = console.sign_in(
+        session, username="agent.demo", password=DEMO_AGENT_PASSWORD, remote_addr="a"
+    )
+    assert signed is not None
+    session.flush()
+    session.expire_all()
+    upgraded = _demo_agent(session).password_hash
+    assert upgraded.startswith("$argon2id$")
+    assert verify_secret(DEMO_AGENT_PASSWORD, upgraded)
 
 
 def test_wrong_password_is_refused_and_recorded(session: Session) -> None:

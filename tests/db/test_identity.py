@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from quickconnect.db import models as m
+from quickconnect.identifiers import verify_answer
 from quickconnect.services import identity
 
 ALICE = "QC-100001"
@@ -104,12 +106,51 @@ def test_factor_checked_outside_the_transaction_gives_the_same_result(
     assert identity.identify_account(session, conversation_id, ALICE).found
     material = identity.factor_material(session, ALICE)
     assert material is not None and len(material.answer_hashes) >= 1
-    assert all(answer_hash.startswith("pbkdf2_sha256$") for answer_hash in material.answer_hashes)
+    assert all(answer_hash.startswith("$argon2id$") for answer_hash in material.answer_hashes)
     checked = identity.check_factor(material, ALICE, answer)
     assert checked.factor == factor
     result = identity.verify_factor(session, conversation_id, ALICE, answer, checked=checked)
     assert result.status == ("verified" if factor else "retry")
     assert _attempts(session, conversation_id)[-1] == ("verify", factor is not None)
+
+
+def _security_answer_hashes(session: Session, account: str) -> list[str]:
+    query = (
+        select(m.SecurityQuestion.answer_hash)
+        .join(m.Customer, m.Customer.id == m.SecurityQuestion.customer_id)
+        .where(m.Customer.account_number == account)
+    )
+    return list(session.execute(query).scalars())
+
+
+@pytest.mark.parametrize("checked_outside", [True, False])
+def test_a_pbkdf2_answer_from_before_argon2_verifies_and_is_upgraded(
+    session: Session, conversation_id: str, checked_outside: bool
+) -> None:
+    salt, rounds = "0123456789abcdef0123456789abcdef", 1_000
+    digest = hashlib.pbkdf2_hmac("sha256", b"biscuit", salt.encode(), rounds).hex()
+    legacy = f"pbkdf2_sha256${rounds}${salt}${digest}"
+    customer_id = session.execute(
+        select(m.Customer.id).where(m.Customer.account_number == ALICE)
+    ).scalar_one()
+    session.execute(
+        update(m.SecurityQuestion)
+        .where(m.SecurityQuestion.customer_id == customer_id)
+        .values(answer_hash=legacy)
+    )
+    assert identity.identify_account(session, conversation_id, ALICE).found
+    wrong = identity.verify_factor(session, conversation_id, ALICE, "Porto")
+    assert wrong.status == "retry"
+    assert set(_security_answer_hashes(session, ALICE)) == {legacy}  # nothing rewritten
+    checked = None
+    if checked_outside:
+        checked = identity.check_factor(identity.factor_material(session, ALICE), ALICE, "Biscuit!")
+        assert checked.rehash is not None and checked.rehash[0] == legacy
+    result = identity.verify_factor(session, conversation_id, ALICE, "Biscuit!", checked=checked)
+    assert result.status == "verified"
+    upgraded = _security_answer_hashes(session, ALICE)
+    assert legacy not in upgraded
+    assert any(h.startswith("$argon2id$") and verify_answer("biscuit", h) for h in upgraded)
 
 
 def test_a_check_for_another_answer_is_refused(session: Session, conversation_id: str) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from argon2 import PasswordHasher
 
 from quickconnect import identifiers as ids
 from quickconnect.billing_cycle import add_months, cycle_start, next_cycle_start
@@ -110,18 +112,38 @@ def test_masking_shows_only_a_hint() -> None:
 
 
 def test_hash_secret_round_trip_and_format() -> None:
-    stored = ids.hash_secret("demo-agent-pass", iterations=1_000)
-    algorithm, iterations, salt, digest = stored.split("$")
-    assert (algorithm, iterations) == ("pbkdf2_sha256", "1000")
-    assert len(salt) == 32 and len(digest) == 64
+    stored = ids.hash_secret("demo-agent-pass")
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert "demo-agent-pass" not in stored
     assert ids.verify_secret("demo-agent-pass", stored)
     assert not ids.verify_secret("demo-agent-pas", stored)
     assert not ids.verify_secret("demo-agent-pass", "garbage")
-    assert ids.hash_secret("same", iterations=1_000) != ids.hash_secret("same", iterations=1_000)
+    assert not ids.verify_secret("demo-agent-pass", "$argon2id$garbage")
+    assert not ids.verify_secret("demo-agent-pass", None)
+    assert ids.hash_secret("same") != ids.hash_secret("same")  # salted
+    assert not ids.needs_rehash(stored)
 
 
-def test_default_hash_uses_strong_iterations() -> None:
-    assert ids.hash_secret("x").split("$")[1] == str(ids.PBKDF2_ITERATIONS)
+def _legacy_pbkdf2(secret: str, rounds: int = 1_000) -> str:
+    """A hash as stored before Argon2, built by hand from its documented format."""
+    salt = "00112233445566778899aabbccddeeff"
+    digest = hashlib.pbkdf2_hmac("sha256", secret.encode(), salt.encode(), rounds).hex()
+    return f"pbkdf2_sha256${rounds}${salt}${digest}"
+
+
+def test_legacy_pbkdf2_hashes_still_verify_and_ask_for_a_rehash() -> None:
+    legacy = _legacy_pbkdf2("demo-agent-pass")
+    assert ids.verify_secret("demo-agent-pass", legacy)
+    assert not ids.verify_secret("demo-agent-pas", legacy)
+    assert not ids.verify_secret("demo-agent-pass", legacy.replace("pbkdf2_sha256", "md5"))
+    assert not ids.verify_secret("demo-agent-pass", "pbkdf2_sha256$0$salt$digest")
+    assert ids.needs_rehash(legacy)
+
+
+def test_weaker_argon2_parameters_ask_for_a_rehash() -> None:
+    weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash("x")
+    assert ids.verify_secret("x", weak)
+    assert ids.needs_rehash(weak)
 
 
 @pytest.mark.parametrize("typed", ["Biscuit", "  biscuit ", "BISCUIT!", "biscuit.", "¿Biscuit?"])
