@@ -1,0 +1,147 @@
+"""Dialogue policies that let TED sit out predictions a rule or a memorised story has decided.
+
+Rasa runs every policy for every prediction and then keeps one (`DefaultPolicyPrediction
+Ensemble`): the highest confidence wins, a tie goes to the higher priority. RulePolicy
+(priority 6) and MemoizationPolicy (3) predict with confidence 1.0 when a rule or a training
+story matches, and TED (priority 1) can then never win: at best it ties and loses on priority.
+Yet TED's inference was about a third of the Rasa server's CPU under `qa.bench` (py-spy), and
+in this assistant's form- and rule-driven flows most predictions are decided that way.
+
+So the rule and memoization policies here note "decided" for the tracker they predicted on,
+and TED, run after them in the same prediction, returns an all-zero prediction instead of
+running its model. The chosen action is the same as with the stock classes, by construction:
+
+- only a confidence of exactly 1.0 counts as decided (RulePolicy's "no rule applies" answer is
+  `core_fallback_threshold`, below 1.0);
+- not after an `ActionExecutionRejected`: the ensemble then zeroes the rejected action in every
+  prediction, and TED's answer may be the one that is left;
+- not when TED could make an end-to-end (text-based) prediction, which outranks the others.
+
+If TED happens to run first, it simply runs; the order only changes the cost, never the result.
+`tests/e2e/test_policy_shortcut.py` replays the test stories with and without the shortcut.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import Any
+
+from rasa.core.policies.memoization import MemoizationPolicy
+from rasa.core.policies.policy import PolicyPrediction
+from rasa.core.policies.rule_policy import RulePolicy
+from rasa.core.policies.ted_policy import TEDPolicy
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import TEXT
+
+_decision = threading.local()  # one prediction runs its policies in one thread, one by one
+
+
+def _last_action_rejected(tracker: DialogueStateTracker) -> bool:
+    for event in reversed(tracker.events):
+        if isinstance(event, ActionExecutionRejected):
+            return True
+        if isinstance(event, ActionExecuted):
+            return False
+    return False
+
+
+def note_prediction(tracker: DialogueStateTracker, prediction: PolicyPrediction) -> None:
+    """Remember that `tracker`'s next action is decided, if `prediction` settles it."""
+    if prediction.max_confidence >= 1.0 and not _last_action_rejected(tracker):
+        _decision.mark = (weakref.ref(tracker), len(tracker.events))
+
+
+def is_decided(tracker: DialogueStateTracker) -> bool:
+    """Has a rule or a memorised story already settled this tracker's next action?"""
+    mark = getattr(_decision, "mark", None)
+    return mark is not None and mark[0]() is tracker and mark[1] == len(tracker.events)
+
+
+def forget() -> None:
+    """Drop the note (tests; a new prediction overwrites it anyway)."""
+    _decision.mark = None
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
+)
+class DecidingMemoizationPolicy(MemoizationPolicy):
+    """MemoizationPolicy that notes when a memorised story settles the next action."""
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        prediction = super().predict_action_probabilities(
+            tracker, domain, rule_only_data=rule_only_data, **kwargs
+        )
+        note_prediction(tracker, prediction)
+        return prediction
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
+)
+class DecidingRulePolicy(RulePolicy):
+    """RulePolicy that notes when a rule settles the next action."""
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        prediction = super().predict_action_probabilities(
+            tracker, domain, rule_only_data=rule_only_data, **kwargs
+        )
+        note_prediction(tracker, prediction)
+        return prediction
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.POLICY_WITH_END_TO_END_SUPPORT, is_trainable=True
+)
+class DeferringTEDPolicy(TEDPolicy):
+    """TEDPolicy that skips its model when a rule or memorised story has decided."""
+
+    shortcut_enabled = True  # class switch, so tests can compare with and without
+    skipped = 0  # predictions answered without the model since start-up (tests, debugging)
+
+    def _may_predict_from_text(self, tracker: DialogueStateTracker) -> bool:
+        """Could this prediction be end-to-end (it would outrank the rule's)?"""
+        if self.only_e2e:
+            return True
+        return tracker.latest_action_name == ACTION_LISTEN_NAME and TEXT in self.fake_features
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: dict[str, Any] | None = None,
+        precomputations: Any = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        if (
+            self.shortcut_enabled
+            and self.model is not None
+            and is_decided(tracker)
+            and not self._may_predict_from_text(tracker)
+        ):
+            DeferringTEDPolicy.skipped += 1
+            return self._prediction(self._default_predictions(domain))
+        return super().predict_action_probabilities(
+            tracker,
+            domain,
+            rule_only_data=rule_only_data,
+            precomputations=precomputations,
+            **kwargs,
+        )
