@@ -67,44 +67,35 @@ def forget() -> None:
     _decision.mark = None
 
 
+class _NotesDecisions:
+    """Mixin for a rule-like policy: after predicting, note whether that settled the action."""
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        prediction = super().predict_action_probabilities(  # type: ignore[misc]
+            tracker, domain, rule_only_data=rule_only_data, **kwargs
+        )
+        note_prediction(tracker, prediction)
+        return prediction
+
+
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
 )
-class DecidingMemoizationPolicy(MemoizationPolicy):
+class DecidingMemoizationPolicy(_NotesDecisions, MemoizationPolicy):
     """MemoizationPolicy that notes when a memorised story settles the next action."""
 
-    def predict_action_probabilities(
-        self,
-        tracker: DialogueStateTracker,
-        domain: Domain,
-        rule_only_data: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> PolicyPrediction:
-        prediction = super().predict_action_probabilities(
-            tracker, domain, rule_only_data=rule_only_data, **kwargs
-        )
-        note_prediction(tracker, prediction)
-        return prediction
-
 
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
 )
-class DecidingRulePolicy(RulePolicy):
+class DecidingRulePolicy(_NotesDecisions, RulePolicy):
     """RulePolicy that notes when a rule settles the next action."""
-
-    def predict_action_probabilities(
-        self,
-        tracker: DialogueStateTracker,
-        domain: Domain,
-        rule_only_data: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> PolicyPrediction:
-        prediction = super().predict_action_probabilities(
-            tracker, domain, rule_only_data=rule_only_data, **kwargs
-        )
-        note_prediction(tracker, prediction)
-        return prediction
 
 
 @DefaultV1Recipe.register(
