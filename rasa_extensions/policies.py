@@ -1,9 +1,10 @@
 """Dialogue policies that let TED sit out predictions a rule or a memorised story has decided.
 
-Rasa runs every policy for every prediction and then keeps one (`DefaultPolicyPrediction
-Ensemble`): the highest confidence wins, a tie goes to the higher priority. RulePolicy
-(priority 6) and MemoizationPolicy (3) predict with confidence 1.0 when a rule or a training
-story matches, and TED (priority 1) can then never win: at best it ties and loses on priority.
+Rasa runs every policy for every prediction and then keeps one
+(`DefaultPolicyPredictionEnsemble`): the highest confidence wins, a tie goes to the higher
+priority. RulePolicy (priority 6) and MemoizationPolicy (3) predict with confidence 1.0 when a
+rule or a training story matches, and TED (priority 1) can then never win: at best it ties and
+loses on priority.
 Yet TED's inference was about a third of the Rasa server's CPU under `qa.bench` (py-spy), and
 in this assistant's form- and rule-driven flows most predictions are decided that way.
 
