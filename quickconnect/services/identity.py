@@ -165,16 +165,12 @@ def factor_material(session: Session, account_number: str) -> FactorMaterial | N
     return FactorMaterial(customer.email, _last_bill_amount(session, customer.id), tuple(hashes))
 
 
-def match_factor(material: FactorMaterial | None, answer: str) -> str | None:
-    """Which knowledge factor `answer` matches: email, last bill amount or security answer.
+def _match(material: FactorMaterial | None, answer: str) -> tuple[str | None, str | None]:
+    """Which knowledge factor `answer` matches (email, last bill amount or security answer),
+    and the security-answer hash that matched, if that was the factor.
 
     No database access: the slow hash comparisons run here, outside any transaction.
     """
-    return _match(material, answer)[0]
-
-
-def _match(material: FactorMaterial | None, answer: str) -> tuple[str | None, str | None]:
-    """(factor, the security-answer hash that matched, if that was the factor)."""
     if material is None or not answer or not answer.strip():
         return None, None
     email = normalize_email(answer)
