@@ -30,6 +30,7 @@ class Settings:
     verification_ttl_minutes: int
     db_statement_timeout_ms: int
     log_level: str
+    tracker_cache_size: int = 500
 
     @property
     def action_endpoint_url(self) -> str:
@@ -50,4 +51,5 @@ def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
         verification_ttl_minutes=int(env.get("VERIFICATION_TTL_MINUTES", "60")),
         db_statement_timeout_ms=int(env.get("DB_STATEMENT_TIMEOUT_MS", "5000")),
         log_level=env.get("LOG_LEVEL", "INFO"),
+        tracker_cache_size=int(env.get("TRACKER_CACHE_SIZE", "500")),
     )

@@ -8,12 +8,17 @@ this factory reads the setting: empty means in-memory (one server process),
 
 from __future__ import annotations
 
+import json
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import Event, SessionStarted
+from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import event
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
@@ -50,8 +55,28 @@ class EnvLockStore:
         return lock_store_from_url(load_settings().lock_store_url)
 
 
+@dataclass
+class _Remembered:
+    """A tracker as it was saved: its object, how many events it had, the last row id."""
+
+    tracker: DialogueStateTracker
+    events: int
+    last_row_id: int
+
+
 class TunedSQLTrackerStore(SQLTrackerStore):
-    """Rasa's SQL tracker store; on SQLite, in WAL mode with `synchronous=NORMAL`.
+    """Rasa's SQL tracker store, plus a cache of recent trackers; on SQLite, in WAL mode.
+
+    Cache: Rasa rebuilds the tracker from every event of the session at each message
+    (`retrieve`: load, parse JSON, replay) and counts the stored events again at `save`;
+    under `make bench` that was a fifth of the Rasa server's CPU. This store keeps the
+    trackers it saved or loaded, and reuses one only when (a) nothing changed it in memory
+    since (its event count is the one saved) and (b) the database holds no newer event for
+    the conversation (one indexed `max(id)` query), so a write from another Rasa process or
+    a failed turn means a normal reload. It relies on Rasa's own rule that a conversation is
+    written only under its lock (the lock store). A turn that starts a new session is not
+    cached: the database then answers with the new session only. TRACKER_CACHE_SIZE
+    conversations are kept (least recently used first out); 0 turns the cache off.
 
     Rasa runs the tracker store's queries on the server's event loop, so a slow commit holds
     up every conversation. With SQLite's defaults each commit waits for an fsync of the
@@ -63,6 +88,8 @@ class TunedSQLTrackerStore(SQLTrackerStore):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.cache_size = load_settings().tracker_cache_size
+        self._recent: OrderedDict[str, _Remembered] = OrderedDict()
         if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (
             None,
             "",
@@ -80,3 +107,73 @@ class TunedSQLTrackerStore(SQLTrackerStore):
             )
             event.listen(self.engine, "connect", use_wal)
             self.sessionmaker = sessionmaker(bind=self.engine)
+
+    # --- the cache --------------------------------------------------------------------------
+
+    def _last_row_id(self, session: Any, sender_id: str) -> int:
+        query = sa.select(sa.func.max(self.SQLEvent.id)).where(self.SQLEvent.sender_id == sender_id)
+        return int(session.execute(query).scalar() or 0)
+
+    def _remember(self, sender_id: str, entry: _Remembered | None) -> None:
+        self._recent.pop(sender_id, None)
+        if entry is None or self.cache_size <= 0:
+            return
+        self._recent[sender_id] = entry
+        while len(self._recent) > self.cache_size:
+            self._recent.popitem(last=False)
+
+    def _unchanged(self, sender_id: str) -> _Remembered | None:
+        """The remembered tracker, if neither memory nor the database moved past it."""
+        entry = self._recent.get(sender_id)
+        if entry is None or len(entry.tracker.events) != entry.events:
+            return None
+        return entry
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        """The latest session's tracker: the remembered one if still current, else loaded."""
+        with self.session_scope() as session:
+            entry = self._unchanged(sender_id)
+            if entry is not None and self._last_row_id(session, sender_id) == entry.last_row_id:
+                self._recent.move_to_end(sender_id)
+                return entry.tracker
+            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
+        if not rows or not self.domain:
+            self._remember(sender_id, None)
+            return None
+        events = [json.loads(row.data) for row in rows]
+        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        self._remember(sender_id, _Remembered(tracker, len(tracker.events), rows[-1].id))
+        return tracker
+
+    @staticmethod
+    def _row(sender_id: str, event: Event) -> dict[str, Any]:
+        """The `events` row Rasa's own `save` writes for an event."""
+        data = event.as_dict()
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": (data.get("parse_data") or {}).get("intent", {}).get("name"),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Append the tracker's new events (Rasa's rows, same columns) and remember it."""
+        await self.stream_events(tracker)
+        sender_id = tracker.sender_id
+        entry = self._recent.get(sender_id)
+        with self.session_scope() as session:
+            if entry is not None and entry.tracker is tracker:
+                new_events = list(tracker.events)[entry.events :]
+            else:
+                new_events = list(self._additional_events(session, tracker))
+            rows = [self._row(sender_id, event) for event in new_events]
+            if rows:  # one executemany, without the ORM's per-object bookkeeping
+                session.execute(sa.insert(self.SQLEvent.__table__), rows)
+            last_row_id = self._last_row_id(session, sender_id)
+            session.commit()
+        if any(isinstance(event, SessionStarted) for event in new_events):
+            self._remember(sender_id, None)  # the database now answers with the new session
+        else:
+            self._remember(sender_id, _Remembered(tracker, len(tracker.events), last_row_id))
