@@ -30,6 +30,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -218,8 +219,25 @@ class PeakMemory:
         self.sample()
 
 
+def speed_probe_ms(repeats: int = 5) -> float:
+    """Median time of a fixed pure-Python workload on one core, in ms.
+
+    Machines of the same kind here differ a lot from day to day (the same model trained in 9
+    minutes on one and 20 on another), and the Rasa server's speed is one core's speed, so
+    the report carries this figure to make runs on different machines comparable.
+    """
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        total = 0
+        for i in range(1_000_000):
+            total += i % 7
+        times.append((time.perf_counter() - started) * 1000)
+    return round(statistics.median(times), 1)
+
+
 def machine() -> dict[str, Any]:
-    """Cores, RAM, CPU model, load: the machine the numbers were measured on."""
+    """Cores, RAM, CPU model, load, one core's speed: the machine the numbers were measured on."""
     cpu = "unknown"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -242,6 +260,7 @@ def machine() -> dict[str, Any]:
         "ram_gb": ram_gb,
         "cpu": cpu,
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "speed_probe_ms": speed_probe_ms(),
         "python": platform.python_version(),
         "rasa": version("rasa"),
         "os": platform.platform(),
@@ -586,8 +605,9 @@ def render_report(data: dict[str, Any]) -> str:
         ),
         "",
         f"Machine: {m['cores']} cores, {m['ram_gb']} GB RAM, {m['cpu']}; load average at "
-        f"start {m['load_average_at_start']} (shared machine); Python {m['python']}, "
-        f"Rasa {m['rasa']}.",
+        f"start {m['load_average_at_start']} (shared machine); single-core speed probe "
+        f"{m.get('speed_probe_ms', 'n/a')} ms (`speed_probe_ms`: lower is faster); "
+        f"Python {m['python']}, Rasa {m['rasa']}.",
         "",
         f"Load: {data['customers']} simulated customers at once, {data['rounds']} round(s), "
         f"{data['turns_per_conversation']} turns per conversation, no think time, after one "

@@ -70,3 +70,5 @@ def test_summary_and_report() -> None:
     assert "| QuickConnect (REST, actions, DB) | 4 | 0 |" in report
     assert "MISS: throughput ratio QuickConnect / rasa init = 0.50" in report
     assert f"{os.cpu_count()} cores" in report
+    probe = data["machine"]["speed_probe_ms"]
+    assert probe > 0 and f"single-core speed probe {probe} ms" in report
