@@ -123,6 +123,7 @@ class Hub:
         self.customers: dict[str, set[Any]] = defaultdict(set)
         self.agents: dict[Any, console.AgentInfo] = {}
         self.locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._presence_writes: dict[int, asyncio.Task[None]] = {}
 
     async def _send(self, sockets: list[Any], payload: dict[str, Any]) -> None:
         text = _dumps(payload)
@@ -135,6 +136,30 @@ class Hub:
 
     async def to_agents(self, payload: dict[str, Any]) -> None:
         await self._send(list(self.agents), payload)
+
+    async def set_presence(self, agent_id: int, *, online: bool) -> None:
+        """Write an agent's presence once every earlier write for them has landed.
+
+        Each write runs in a thread that a cancelled socket handler cannot stop: without this
+        chain, a ping's "online" still running when the console closes could commit after the
+        "offline" of the close and leave a gone agent online, so chats would queue for no one.
+        """
+        previous = self._presence_writes.get(agent_id)
+
+        async def write() -> None:
+            if previous is not None:
+                await asyncio.wait({previous})  # its outcome is its own caller's business
+            await in_db(console.set_presence, agent_id, online=online)
+
+        task = asyncio.ensure_future(write())
+        self._presence_writes[agent_id] = task
+
+        def forget(done: asyncio.Task[None]) -> None:
+            if self._presence_writes.get(agent_id) is done:
+                del self._presence_writes[agent_id]
+
+        task.add_done_callback(forget)
+        await asyncio.shield(task)  # a cancelled caller leaves the write to finish in order
 
     async def push_queue(self) -> None:
         items = await in_db(console.queue)
@@ -441,7 +466,7 @@ class WebChatInput(InputChannel):
             await ws.close(4401, "sign in as an agent")
             return
         self.hub.agents[ws] = agent
-        await in_db(console.set_presence, agent.id, online=True)
+        await self.hub.set_presence(agent.id, online=True)
         try:
             await self.hub.push_queue()
             while True:
@@ -459,7 +484,7 @@ class WebChatInput(InputChannel):
                     if await self._agent(request) is None:
                         await ws.close(4401, "session ended")
                         break
-                    await in_db(console.set_presence, agent.id, online=True)
+                    await self.hub.set_presence(agent.id, online=True)
                     await ws.send(_dumps({"type": "pong"}))
                 elif frame.get("type") == "typing" and isinstance(frame.get("case_number"), str):
                     try:
@@ -482,7 +507,7 @@ class WebChatInput(InputChannel):
         finally:
             self.hub.agents.pop(ws, None)
             if all(a.id != agent.id for a in self.hub.agents.values()):
-                await in_db(console.set_presence, agent.id, online=False)
+                await self.hub.set_presence(agent.id, online=False)
 
     async def _say_as(
         self, app: Any, live: console.LiveCase, text: str, meta: dict[str, Any]
