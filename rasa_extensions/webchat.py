@@ -466,8 +466,8 @@ class WebChatInput(InputChannel):
             await ws.close(4401, "sign in as an agent")
             return
         self.hub.agents[ws] = agent
-        await self.hub.set_presence(agent.id, online=True)
-        try:
+        try:  # a console closed during the first write too must end up offline
+            await self.hub.set_presence(agent.id, online=True)
             await self.hub.push_queue()
             while True:
                 raw = await receive(ws)
