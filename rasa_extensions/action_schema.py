@@ -10,9 +10,10 @@ the same schema with the same `ValidationError` (and the same help text) as befo
 The events list is checked against a `oneOf` of 23 event schemas, told apart by their
 `event` constant; `jsonschema` tries all 23 for every event and builds an error for each
 miss: 0.73 ms for a response of 4 events and a text, against 0.06 ms this way (2026-11-24).
-A valid response is now recognised by checking each event only against the schema its `event`
-names, which accepts exactly what the `oneOf` accepts: the other 22 fail on their constant. Anything that check does not accept goes
-through the full validation, so an invalid response fails with the same error as before.
+A valid response is now recognised by checking each event only against the schema its
+`event` names, which accepts exactly what the `oneOf` accepts: the other 22 fail on their
+constant. Anything that check does not accept goes through the full validation, so an
+invalid response fails with the same error as before.
 
 Installed by `install()`, which `rasa_extensions/__init__.py` calls, so every Rasa server
 process that loads this project's channel or lock store gets it.
