@@ -16,6 +16,10 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/
 export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
+# TensorFlow's oneDNN kernels choose code paths by CPU (AVX2, AVX-512, AMX), so the same data
+# and seeds trained different models on different machines of the same kind. Off: the same
+# kernels everywhere, for training, tests and the servers (see README, NLU evaluation).
+export TF_ENABLE_ONEDNN_OPTS := 0
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 .PHONY: help install spacy seed train run jobs test lint format validate pytest story-test clean

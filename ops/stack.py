@@ -47,6 +47,7 @@ def server_environment(settings: Settings) -> dict[str, str]:
             "RASA_PORT": str(settings.rasa_port),
             "RASA_TELEMETRY_ENABLED": "false",
             "TF_CPP_MIN_LOG_LEVEL": "2",
+            "TF_ENABLE_ONEDNN_OPTS": "0",  # the kernels the model was trained with (Makefile)
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "PYTHONPATH": str(PROJECT_ROOT),
         }

@@ -54,6 +54,7 @@ VENV_BIN = Path(sys.executable).parent
 QUIET_ENV = {
     "RASA_TELEMETRY_ENABLED": "false",
     "TF_CPP_MIN_LOG_LEVEL": "2",
+    "TF_ENABLE_ONEDNN_OPTS": "0",  # as for training and the servers (Makefile)
     "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
 }
 TARGET_P95_MS = 300.0

@@ -19,8 +19,12 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 
-import pytest
-import sqlalchemy as sa
+# Before anything imports TensorFlow: the kernels the model is trained with (Makefile), also
+# when pytest is run directly rather than through `make`.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+import pytest  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
