@@ -69,6 +69,12 @@ def use_wal(dbapi_connection: Any, _record: Any = None) -> None:
     cursor.close()
 
 
+def _begin_immediate(connection: Connection) -> None:
+    """Take SQLite's write lock at BEGIN, so a read-then-write unit of work cannot fail on a
+    lock upgrade halfway through."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 class WriterTurn:
     """One write transaction at a time per engine, handed straight to the next thread.
 
@@ -124,7 +130,7 @@ class WriterTurn:
         def _on_begin(connection: Connection) -> None:
             self.take(connection.info)
             try:
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                _begin_immediate(connection)
             except BaseException:
                 self.give_back(connection.info)
                 raise
@@ -139,7 +145,7 @@ class WriterTurn:
         def _on_pool_event(_dbapi_connection: Any, record: Any, *_: Any) -> None:
             self.give_back(record.info)
 
-        for name in ("checkin", "reset", "invalidate", "soft_invalidate"):
+        for name in ("checkin", "invalidate"):
             event.listen(engine.pool, name, _on_pool_event)
 
     def _giving_back_after(self, end: Any) -> Any:
@@ -190,10 +196,7 @@ def _make_sqlite_engine(url: str) -> Engine:
     if on_disk:
         WriterTurn().attach(engine)
     else:
-
-        @event.listens_for(engine, "begin")
-        def _on_begin(connection: Connection) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        event.listen(engine, "begin", _begin_immediate)
 
     return engine
 
