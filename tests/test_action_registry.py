@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
+from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import read_endpoint_config
 from rasa_sdk.executor import ActionExecutor
+from rasa_sdk.forms import ValidationAction
+from rasa_sdk.interfaces import Action as SdkAction
 
 from actions.device_protection import PROTECTABLE_TYPES
 from quickconnect.config import PROJECT_ROOT
@@ -70,3 +77,30 @@ def test_fixed_questions_offer_the_choices_the_code_accepts() -> None:
     assert _buttons("utter_ask_new_security_question") == [
         {"title": q, "payload": str(n)} for n, q in enumerate(SECURITY_QUESTIONS, start=1)
     ]
+
+
+def test_the_domain_goes_only_to_the_actions_that_read_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # endpoints.yml enables selective domain: Rasa sends the domain (22 KB of JSON) only to
+    # the actions it marks as needing it. rasa-sdk's form validators read the form's
+    # required slots and slot mappings from it; every other action gets an empty domain.
+    # endpoints.yml names its URLs by environment variable; only the action endpoint is read.
+    monkeypatch.setenv("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook")
+    monkeypatch.setenv("TRACKER_STORE_URL", "sqlite:///unused.db")
+    endpoint = read_endpoint_config(str(PROJECT_ROOT / "endpoints.yml"), "action_endpoint")
+    assert endpoint is not None
+    domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
+    tracker = DialogueStateTracker.from_events("selective-domain", [])
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    served: dict[str, SdkAction] = {
+        name: executor.actions[name].__self__  # type: ignore[attr-defined]
+        for name in executor.actions
+    }
+
+    sent_domain = {
+        name: "domain" in RemoteAction(name, endpoint)._action_call_format(tracker, domain)
+        for name in served
+    }
+    reads_domain = {name for name, action in served.items() if isinstance(action, ValidationAction)}
+    assert reads_domain, "no form validators found"
+    assert {name for name, sent in sent_domain.items() if sent} == reads_domain
