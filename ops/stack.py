@@ -34,9 +34,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# What every Rasa process this project starts gets (servers here, the benchmark's own ones).
+QUIET_ENV = {
+    "RASA_TELEMETRY_ENABLED": "false",
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+    "TF_ENABLE_ONEDNN_OPTS": "0",  # the kernels the model was trained with (Makefile)
+    "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+}
+
+
 def server_environment(settings: Settings) -> dict[str, str]:
     """Environment for both servers: the settings made explicit, plus quiet defaults."""
     env = dict(os.environ)
+    env.update(QUIET_ENV)
     env.update(
         {
             "DATABASE_URL": settings.database_url,
@@ -45,10 +55,6 @@ def server_environment(settings: Settings) -> dict[str, str]:
             "ACTION_SERVER_PORT": str(settings.action_server_port),
             "ACTION_ENDPOINT_URL": settings.action_endpoint_url,
             "RASA_PORT": str(settings.rasa_port),
-            "RASA_TELEMETRY_ENABLED": "false",
-            "TF_CPP_MIN_LOG_LEVEL": "2",
-            "TF_ENABLE_ONEDNN_OPTS": "0",  # the kernels the model was trained with (Makefile)
-            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "PYTHONPATH": str(PROJECT_ROOT),
         }
     )

@@ -46,17 +46,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ops.stack import QUIET_ENV
 from quickconnect.config import PROJECT_ROOT
 
 DEFAULT_OUT = PROJECT_ROOT / "results" / "bench"
 BASELINE_DIR = PROJECT_ROOT / "var" / "bench" / "rasa_init"
 VENV_BIN = Path(sys.executable).parent
-QUIET_ENV = {
-    "RASA_TELEMETRY_ENABLED": "false",
-    "TF_CPP_MIN_LOG_LEVEL": "2",
-    "TF_ENABLE_ONEDNN_OPTS": "0",  # as for training and the servers (Makefile)
-    "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-}
 TARGET_P95_MS = 300.0
 TARGET_RATIO = 0.70  # throughput within 30% of the bare rasa init assistant
 
