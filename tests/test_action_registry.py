@@ -20,22 +20,27 @@ from quickconnect.services.account_recovery import SECURITY_QUESTIONS
 from quickconnect.services.service_cutoffs import PLAN_INSTALLMENT_CHOICES
 
 
+def _action_server() -> ActionExecutor:
+    """The action server's registry, loaded the way `rasa run actions` loads it."""
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    return executor
+
+
 def _domain_custom_actions() -> set[str]:
     domain = yaml.safe_load(Path(PROJECT_ROOT / "domain.yml").read_text())
     return {a for a in domain["actions"] if not a.startswith("utter_")}
 
 
 def test_every_domain_action_is_registered_by_the_action_server() -> None:
-    executor = ActionExecutor()
-    executor.register_package("actions")
+    executor = _action_server()
     registered = set(executor.actions)
     missing = _domain_custom_actions() - registered
     assert not missing, f"declared in domain.yml but not served: {sorted(missing)}"
 
 
 def test_the_action_server_serves_nothing_the_domain_does_not_know() -> None:
-    executor = ActionExecutor()
-    executor.register_package("actions")
+    executor = _action_server()
     # action_default_fallback overrides a Rasa default action, so it is not in the domain list.
     unknown = set(executor.actions) - _domain_custom_actions() - {"action_default_fallback"}
     assert not unknown, f"served but missing from domain.yml: {sorted(unknown)}"
@@ -90,8 +95,7 @@ def test_the_domain_goes_only_to_the_actions_that_read_it(monkeypatch: pytest.Mo
     assert endpoint is not None
     domain = Domain.load(str(PROJECT_ROOT / "domain.yml"))
     tracker = DialogueStateTracker.from_events("selective-domain", [])
-    executor = ActionExecutor()
-    executor.register_package("actions")
+    executor = _action_server()
     served: dict[str, SdkAction] = {
         name: executor.actions[name].__self__  # type: ignore[attr-defined]
         for name in executor.actions
