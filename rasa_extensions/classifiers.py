@@ -1,0 +1,195 @@
+"""An intent classifier that blends DIET's ranking with a linear model on the same features.
+
+DIET is a neural network: trained again with another `random_seed`, or on another CPU with
+the same seed, it gives a different model, and on this project's data those draws moved the
+project test set between 0.929 and 0.966 accuracy (README, NLU evaluation). A multinomial
+logistic regression on the sparse sentence features DIET already gets (word and character
+n-gram counts) has one optimum whatever the seed or CPU, but alone it reads unseen phrasings
+less well. Averaging the two rankings keeps DIET's reach and damps its draw-to-draw swings.
+
+Place it after DIETClassifier and before the response selector and the FallbackClassifier:
+it rewrites `intent` and `intent_ranking`, and the components after it read those.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.featurizers.featurizer import Featurizer
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+logger = logging.getLogger(__name__)
+
+Ranking = list[dict[str, Any]]
+
+_WEIGHTS_FILE = "linear_model.npz"
+_CLASSES_FILE = "classes.json"
+
+
+def sentence_features(messages: list[Message]) -> sp.csr_matrix:
+    """One row per message: its sparse sentence features, each count set to 1, rows scaled to
+    unit length (a word said twice is no stronger evidence, and long lines do not dominate)."""
+    rows = []
+    for message in messages:
+        _, sentence = message.get_sparse_features(TEXT)
+        if sentence is None:
+            raise ValueError("no sparse sentence features: put the featurizers first")
+        row = sp.csr_matrix(sentence.features, dtype=np.float64)
+        row.data[:] = 1.0
+        norm = np.sqrt(row.multiply(row).sum())
+        rows.append(row / norm if norm else row)
+    return sp.vstack(rows).tocsr()
+
+
+def softmax(scores: np.ndarray) -> np.ndarray:
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def blend(neural: Ranking, linear: dict[str, float], neural_weight: float, length: int) -> Ranking:
+    """Weighted mean of two intent distributions, best first, cut to `length` entries.
+
+    DIET's ranking lists only its top intents (renormalised); an intent it does not list
+    counts as 0 there, so the blend still sums to 1."""
+    total = dict.fromkeys(linear, 0.0)
+    for name, confidence in linear.items():
+        total[name] += (1.0 - neural_weight) * confidence
+    for entry in neural:
+        name = entry[INTENT_NAME_KEY]
+        total[name] = total.get(name, 0.0) + neural_weight * float(entry[PREDICTED_CONFIDENCE_KEY])
+    ranked = sorted(total.items(), key=lambda item: -item[1])[:length]
+    return [{INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: conf} for name, conf in ranked]
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class BlendedLinearIntentClassifier(GraphComponent, IntentClassifier):
+    """Averages DIET's intent ranking with a logistic regression's (see the module docstring)."""
+
+    @classmethod
+    def required_components(cls) -> list[type]:
+        # Not DIETClassifier: in Rasa's training graph the classifiers do not feed each other,
+        # so only the featurizers count as "before". config.yml puts DIET first.
+        return [Featurizer]
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {
+            # inverse regularisation strength of the logistic regression
+            "C": 100.0,
+            "max_iter": 5000,
+            # share of DIET in the blend; the rest is the linear model's
+            "neural_weight": 0.5,
+            "ranking_length": 10,
+        }
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        classes: list[str] | None = None,
+        coef: np.ndarray | None = None,
+        intercept: np.ndarray | None = None,
+    ) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self.classes = classes or []
+        self.coef = coef
+        self.intercept = intercept
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> BlendedLinearIntentClassifier:
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        from sklearn.linear_model import LogisticRegression
+
+        examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
+        if len({e.get(INTENT) for e in examples}) < 2:
+            logger.debug("Fewer than two intents: the linear model is not trained.")
+            return self._resource
+        model = LogisticRegression(C=self.config["C"], max_iter=self.config["max_iter"])
+        model.fit(sentence_features(examples), [e.get(INTENT) for e in examples])
+        self.classes = [str(name) for name in model.classes_]
+        self.coef = model.coef_
+        self.intercept = model.intercept_
+        self.persist()
+        return self._resource
+
+    def persist(self) -> None:
+        with self._model_storage.write_to(self._resource) as directory:
+            np.savez(directory / _WEIGHTS_FILE, coef=self.coef, intercept=self.intercept)
+            (directory / _CLASSES_FILE).write_text(json.dumps(self.classes), encoding="utf-8")
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> BlendedLinearIntentClassifier:
+        try:
+            with model_storage.read_from(resource) as directory:
+                weights = np.load(directory / _WEIGHTS_FILE)
+                classes = json.loads((directory / _CLASSES_FILE).read_text(encoding="utf-8"))
+                return cls(
+                    config, model_storage, resource, classes, weights["coef"], weights["intercept"]
+                )
+        except (ValueError, FileNotFoundError):
+            logger.debug("No trained linear model: DIET's ranking is passed on unchanged.")
+            return cls(config, model_storage, resource)
+
+    def probabilities(self, messages: list[Message]) -> np.ndarray:
+        """The linear model's distribution over `self.classes`, one row per message."""
+        features = sentence_features(messages)
+        return softmax(np.asarray(features @ self.coef.T) + self.intercept)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        # A message without text (or features) keeps whatever DIET said.
+        featured = [m for m in messages if m.get_sparse_features(TEXT)[1] is not None]
+        if self.coef is None or not featured:
+            return messages
+        weight = float(self.config["neural_weight"])
+        length = int(self.config["ranking_length"])
+        for message, row in zip(featured, self.probabilities(featured), strict=True):
+            neural = [
+                entry
+                for entry in message.get(INTENT_RANKING_KEY) or []
+                if entry.get(INTENT_NAME_KEY) is not None
+            ]
+            linear = dict(zip(self.classes, row.tolist(), strict=True))
+            ranking = blend(neural, linear, weight, length)
+            message.set(INTENT, dict(ranking[0]), add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Leaves the training examples' own intents alone (later components train on them)."""
+        return training_data
