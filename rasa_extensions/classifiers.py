@@ -43,19 +43,27 @@ _WEIGHTS_FILE = "linear_model.npz"
 _CLASSES_FILE = "classes.json"
 
 
-def sentence_features(messages: list[Message]) -> sp.csr_matrix:
-    """One row per message: its sparse sentence features, each count set to 1, rows scaled to
-    unit length (a word said twice is no stronger evidence, and long lines do not dominate)."""
+def unit_rows(matrices: list[Any]) -> sp.csr_matrix:
+    """One row per sentence-feature matrix, each count set to 1, rows scaled to unit length (a
+    word said twice is no stronger evidence, and long lines do not dominate)."""
     rows = []
-    for message in messages:
-        _, sentence = message.get_sparse_features(TEXT)
-        if sentence is None:
-            raise ValueError("no sparse sentence features: put the featurizers first")
-        row = sp.csr_matrix(sentence.features, dtype=np.float64)
+    for matrix in matrices:
+        row = sp.csr_matrix(matrix, dtype=np.float64)
         row.data[:] = 1.0
         norm = np.sqrt(row.multiply(row).sum())
         rows.append(row / norm if norm else row)
     return sp.vstack(rows).tocsr()
+
+
+def sentence_features(messages: list[Message]) -> sp.csr_matrix:
+    """`unit_rows` of the messages' sparse sentence features (all featurizers combined)."""
+    matrices = []
+    for message in messages:
+        _, sentence = message.get_sparse_features(TEXT)
+        if sentence is None:
+            raise ValueError("no sparse sentence features: put the featurizers first")
+        matrices.append(sentence.features)
+    return unit_rows(matrices)
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
@@ -69,9 +77,7 @@ def blend(neural: Ranking, linear: dict[str, float], neural_weight: float, lengt
 
     DIET's ranking lists only its top intents (renormalised); an intent it does not list
     counts as 0 there, so the blend still sums to 1."""
-    total = dict.fromkeys(linear, 0.0)
-    for name, confidence in linear.items():
-        total[name] += (1.0 - neural_weight) * confidence
+    total = {name: (1.0 - neural_weight) * confidence for name, confidence in linear.items()}
     for entry in neural:
         name = entry[INTENT_NAME_KEY]
         total[name] = total.get(name, 0.0) + neural_weight * float(entry[PREDICTED_CONFIDENCE_KEY])
@@ -168,17 +174,27 @@ class BlendedLinearIntentClassifier(GraphComponent, IntentClassifier):
 
     def probabilities(self, messages: list[Message]) -> np.ndarray:
         """The linear model's distribution over `self.classes`, one row per message."""
-        features = sentence_features(messages)
+        return self._distribution(sentence_features(messages))
+
+    def _distribution(self, features: sp.csr_matrix) -> np.ndarray:
         return softmax(np.asarray(features @ self.coef.T) + self.intercept)
 
     def process(self, messages: list[Message]) -> list[Message]:
-        # A message without text (or features) keeps whatever DIET said.
-        featured = [m for m in messages if m.get_sparse_features(TEXT)[1] is not None]
-        if self.coef is None or not featured:
+        if self.coef is None:
             return messages
+        # A message without text (or features) keeps whatever DIET said. The features are
+        # combined once per message here (this runs for every message the server parses).
+        featured = []
+        for message in messages:
+            _, sentence = message.get_sparse_features(TEXT)
+            if sentence is not None:
+                featured.append((message, sentence.features))
+        if not featured:
+            return messages
+        rows = self._distribution(unit_rows([features for _, features in featured]))
         weight = float(self.config["neural_weight"])
         length = int(self.config["ranking_length"])
-        for message, row in zip(featured, self.probabilities(featured), strict=True):
+        for (message, _), row in zip(featured, rows, strict=True):
             neural = [
                 entry
                 for entry in message.get(INTENT_RANKING_KEY) or []
