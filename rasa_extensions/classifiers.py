@@ -26,6 +26,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.featurizers.featurizer import Featurizer
 from rasa.shared.nlu.constants import (
+    FEATURE_TYPE_SENTENCE,
     INTENT,
     INTENT_NAME_KEY,
     INTENT_RANKING_KEY,
@@ -64,6 +65,37 @@ def sentence_features(messages: list[Message]) -> sp.csr_matrix:
             raise ValueError("no sparse sentence features: put the featurizers first")
         matrices.append(sentence.features)
     return unit_rows(matrices)
+
+
+def active_columns(message: Message) -> np.ndarray | None:
+    """The columns `sentence_features` would set for `message`, without building the matrix.
+
+    Rasa's `get_sparse_features` also stacks every featurizer's per-token matrices and copies
+    each matrix it combines; at serve time that was most of this component's time. Here the
+    sentence features are read in the same order Rasa combines them (`message.features`), and
+    each featurizer's columns are shifted by the widths before it. None: no sparse sentence
+    features.
+    """
+    columns = []
+    offset = 0
+    for feature in message.features:
+        if (
+            feature.attribute == TEXT
+            and feature.type == FEATURE_TYPE_SENTENCE
+            and feature.is_sparse()
+        ):
+            matrix = feature.features.tocoo()
+            columns.append(matrix.col.astype(np.int64) + offset)
+            offset += matrix.shape[1]
+    if not columns:
+        return None
+    return np.unique(np.concatenate(columns))
+
+
+def _feature_major(coef: np.ndarray | None) -> np.ndarray | None:
+    """The weights as one contiguous (features x classes) array. `coef.T` is a strided view,
+    and scipy copied all of it at every product."""
+    return None if coef is None else np.ascontiguousarray(coef.T)
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
@@ -121,6 +153,7 @@ class BlendedLinearIntentClassifier(GraphComponent, IntentClassifier):
         self.classes = classes or []
         self.coef = coef
         self.intercept = intercept
+        self._weights = _feature_major(coef)
 
     @classmethod
     def create(
@@ -144,6 +177,7 @@ class BlendedLinearIntentClassifier(GraphComponent, IntentClassifier):
         self.classes = [str(name) for name in model.classes_]
         self.coef = model.coef_
         self.intercept = model.intercept_
+        self._weights = _feature_major(self.coef)
         self.persist()
         return self._resource
 
@@ -177,24 +211,30 @@ class BlendedLinearIntentClassifier(GraphComponent, IntentClassifier):
         return self._distribution(sentence_features(messages))
 
     def _distribution(self, features: sp.csr_matrix) -> np.ndarray:
-        return softmax(np.asarray(features @ self.coef.T) + self.intercept)
+        return softmax(np.asarray(features @ self._weights) + self.intercept)
+
+    def _message_distribution(self, columns: np.ndarray) -> np.ndarray:
+        """`_distribution` of one message's `unit_rows` row, given its set columns: the row is
+        1/sqrt(n) at each of its n columns, so its product with the weights is the mean of
+        those weight rows times sqrt(n)."""
+        scores = self.intercept.copy()
+        if len(columns):
+            scores = scores + self._weights[columns].sum(axis=0) / np.sqrt(len(columns))
+        return softmax(scores[np.newaxis, :])[0]
 
     def process(self, messages: list[Message]) -> list[Message]:
         if self.coef is None:
             return messages
-        # A message without text (or features) keeps whatever DIET said. The features are
-        # combined once per message here (this runs for every message the server parses).
-        featured = []
-        for message in messages:
-            _, sentence = message.get_sparse_features(TEXT)
-            if sentence is not None:
-                featured.append((message, sentence.features))
-        if not featured:
-            return messages
-        rows = self._distribution(unit_rows([features for _, features in featured]))
+        # A message without text (or features) keeps whatever DIET said. This runs for every
+        # message the server parses, so it reads the set columns (`active_columns`) instead
+        # of building the matrix `probabilities` uses; a test checks the two agree.
         weight = float(self.config["neural_weight"])
         length = int(self.config["ranking_length"])
-        for (message, _), row in zip(featured, rows, strict=True):
+        for message in messages:
+            columns = active_columns(message)
+            if columns is None:
+                continue
+            row = self._message_distribution(columns)
             neural = [
                 entry
                 for entry in message.get(INTENT_RANKING_KEY) or []

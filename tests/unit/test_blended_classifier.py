@@ -134,3 +134,33 @@ def test_without_a_trained_model_diets_ranking_passes_unchanged(tmp_path: Path) 
     message.set(INTENT, {"name": "change_plan", "confidence": 0.9})
     component.process([message])
     assert message.get(INTENT) == {"name": "change_plan", "confidence": 0.9}
+
+
+def _split_message(counts: list[int], intent: str | None = None) -> Message:
+    """Like `_message`, but as two featurizers' sentence features (columns 0-3 and 4-5) plus
+    per-token sequence features, as the real pipeline gives them."""
+    message = Message({TEXT: "x", INTENT: intent} if intent else {TEXT: "x"})
+    words, chars = counts[:4], counts[4:]
+    message.add_features(Features(sp.coo_matrix([words, words]), "sequence", TEXT, "words"))
+    message.add_features(Features(sp.coo_matrix([words]), FEATURE_TYPE_SENTENCE, TEXT, "words"))
+    message.add_features(Features(sp.coo_matrix([chars]), FEATURE_TYPE_SENTENCE, TEXT, "chars"))
+    return message
+
+
+def test_process_scores_each_message_as_the_feature_matrix_does(tmp_path: Path) -> None:
+    # `process` reads the set columns of each featurizer's sentence features; `probabilities`
+    # builds the combined matrix as training did. Both must give the same distribution.
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("blend")
+    context = ExecutionContext(GraphSchema({}), "test")
+    config = {"C": 10.0, "neural_weight": 0.0}
+    component = BlendedLinearIntentClassifier.create(config, storage, resource, context)
+    examples = [_split_message(row, intent) for intent, rows in ROWS.items() for row in rows]
+    component.train(TrainingData(examples))
+    probes = [[1, 1, 0, 0, 0, 0], [0, 0, 1, 0, 1, 0], [3, 0, 0, 0, 0, 2], [0] * 6]
+    for probe in probes:
+        expected = component.probabilities([_split_message(probe)])[0]
+        message = _split_message(probe)
+        component.process([message])  # neural_weight 0: the ranking is the linear model's
+        got = {r["name"]: r["confidence"] for r in message.get(INTENT_RANKING_KEY)}
+        assert [got[name] for name in component.classes] == pytest.approx(expected, abs=1e-12)
