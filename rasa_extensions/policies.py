@@ -33,11 +33,11 @@ from rasa.core.policies.policy import PolicyPrediction
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.core.policies.ted_policy import TEDPolicy
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, PREVIOUS_ACTION, SHOULD_NOT_BE_SET
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import ACTION_NAME, TEXT
 
 _decision = threading.local()  # one prediction runs its policies in one thread, one by one
 
@@ -92,11 +92,66 @@ class DecidingMemoizationPolicy(_NotesDecisions, MemoizationPolicy):
     """MemoizationPolicy that notes when a memorised story settles the next action."""
 
 
+def _last_previous_action(states: list[dict[str, Any]]) -> Any:
+    if not states:
+        return None
+    return (states[-1].get(PREVIOUS_ACTION) or {}).get(ACTION_NAME)
+
+
+class RuleIndex:
+    """One rule lookup's keys, grouped by the action their last state comes after.
+
+    RulePolicy finds the rules that apply by testing every key (373 here) against the
+    conversation's last state, then the survivors against the states before it; that first
+    pass was about half of each prediction's CPU. A rule whose last state names a previous
+    action (not "should not be set") can only apply when the conversation's last action is
+    that one (`RulePolicy._is_rule_applicable`), so only those keys and the keys that name
+    none need the full test. The result is the same set of keys.
+    """
+
+    def __init__(self, lookup: dict[str, Any]) -> None:
+        self.keys = frozenset(lookup)
+        self.open: set[str] = set()  # keys any last state may match
+        self.after: dict[str, set[str]] = {}
+        for key in lookup:
+            action = _last_previous_action(RulePolicy._rule_key_to_state(key))
+            if not action or action == SHOULD_NOT_BE_SET or not isinstance(action, str):
+                self.open.add(key)
+            else:
+                self.after.setdefault(action, set()).add(key)
+
+    def candidates(self, state: dict[str, Any]) -> set[str]:
+        """The keys that may apply to a conversation whose last state is `state`."""
+        return self.open | self.after.get(_last_previous_action([state]), set())
+
+
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
 )
 class DecidingRulePolicy(_NotesDecisions, RulePolicy):
-    """RulePolicy that notes when a rule settles the next action."""
+    """RulePolicy that notes when a rule settles the next action, and looks its rules up
+    through a `RuleIndex`."""
+
+    def _rule_index(self, lookup: dict[str, Any]) -> RuleIndex:
+        indexes: dict[int, RuleIndex] = self.__dict__.setdefault("_rule_indexes", {})
+        index = indexes.get(id(lookup))
+        # Training edits the lookups in place: an index that no longer matches is rebuilt.
+        if index is None or index.keys != lookup.keys():
+            index = indexes[id(lookup)] = RuleIndex(lookup)
+        return index
+
+    def _get_possible_keys(self, lookup: dict[str, Any], states: list[Any]) -> set[str]:
+        if not states:
+            return super()._get_possible_keys(lookup, states)
+        latest = states[-1]
+        possible = {
+            key
+            for key in self._rule_index(lookup).candidates(latest)
+            if self._is_rule_applicable(key, 0, latest)
+        }
+        for turn, state in enumerate(reversed(states[:-1]), start=1):
+            possible = {key for key in possible if self._is_rule_applicable(key, turn, state)}
+        return possible
 
 
 @DefaultV1Recipe.register(

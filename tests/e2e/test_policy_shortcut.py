@@ -9,64 +9,28 @@ skip: most predictions in these flows are decided by a rule or a memorised story
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 
-import numpy as np
 import pytest
 from rasa.core.agent import Agent
-from rasa.core.test import _create_data_generator
-from rasa.shared.core.events import ActionExecuted
-from rasa.shared.core.trackers import DialogueStateTracker
 
-from ops.stack import DEFAULT_MODEL
-from quickconnect.config import PROJECT_ROOT
-from rasa_extensions import policies
 from rasa_extensions.policies import DeferringTEDPolicy
+from tests.e2e.replay import load_agent, predict, prediction_points
 
 pytestmark = pytest.mark.e2e
-
-STORIES = PROJECT_ROOT / "tests" / "stories"
 
 
 @pytest.fixture(scope="module")
 def agent() -> Agent:
-    if not Path(DEFAULT_MODEL).exists():
-        pytest.fail(f"No trained model at {DEFAULT_MODEL}: run `make train` first")
-    return Agent.load(str(DEFAULT_MODEL))
-
-
-def _prediction_points(agent: Agent) -> Iterator[tuple[str, DialogueStateTracker]]:
-    """(story, tracker just before an action) for every action of every test story."""
-    generator = _create_data_generator(str(STORIES), agent, use_conversation_test_files=True)
-    slots = agent.domain.slots
-    for story in generator.generate_story_trackers():
-        events = list(story.events)
-        partial = DialogueStateTracker.from_events(story.sender_id, events[:1], slots)
-        for event in events[1:]:
-            if isinstance(event, ActionExecuted) and event.action_name:
-                yield story.sender_id, partial
-            partial.update(event)
-
-
-def _predict(agent: Agent, tracker: DialogueStateTracker, shortcut: bool) -> tuple[str, str]:
-    DeferringTEDPolicy.shortcut_enabled = shortcut
-    policies.forget()
-    try:
-        prediction = agent.processor._predict_next_with_tracker(tracker.copy())
-    finally:
-        DeferringTEDPolicy.shortcut_enabled = True
-    action = agent.domain.action_names_or_texts[int(np.argmax(prediction.probabilities))]
-    return action, prediction.policy_name or ""
+    return load_agent()
 
 
 def test_the_shortcut_chooses_the_same_actions_and_skips_most_ted_runs(agent: Agent) -> None:
     points = skipped = 0
     differences = []
-    for story, tracker in _prediction_points(agent):
-        without = _predict(agent, tracker, shortcut=False)
+    for story, tracker in prediction_points(agent):
+        without = predict(agent, tracker, shortcut=False)
         before = DeferringTEDPolicy.skipped
-        with_shortcut = _predict(agent, tracker, shortcut=True)
+        with_shortcut = predict(agent, tracker, shortcut=True)
         skipped += DeferringTEDPolicy.skipped - before
         points += 1
         if with_shortcut != without:
