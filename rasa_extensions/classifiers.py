@@ -151,9 +151,13 @@ class BlendedLinearIntentClassifier(GraphComponent, IntentClassifier):
         self._model_storage = model_storage
         self._resource = resource
         self.classes = classes or []
-        self.coef = coef
         self.intercept = intercept
         self._weights = _feature_major(coef)
+
+    @property
+    def coef(self) -> np.ndarray | None:
+        """scikit-learn's (classes x features) view of the weights, as saved."""
+        return None if self._weights is None else self._weights.T
 
     @classmethod
     def create(
@@ -175,9 +179,8 @@ class BlendedLinearIntentClassifier(GraphComponent, IntentClassifier):
         model = LogisticRegression(C=self.config["C"], max_iter=self.config["max_iter"])
         model.fit(sentence_features(examples), [e.get(INTENT) for e in examples])
         self.classes = [str(name) for name in model.classes_]
-        self.coef = model.coef_
         self.intercept = model.intercept_
-        self._weights = _feature_major(self.coef)
+        self._weights = _feature_major(model.coef_)
         self.persist()
         return self._resource
 
@@ -223,7 +226,7 @@ class BlendedLinearIntentClassifier(GraphComponent, IntentClassifier):
         return softmax(scores[np.newaxis, :])[0]
 
     def process(self, messages: list[Message]) -> list[Message]:
-        if self.coef is None:
+        if self._weights is None:
             return messages
         # A message without text (or features) keeps whatever DIET said. This runs for every
         # message the server parses, so it reads the set columns (`active_columns`) instead
