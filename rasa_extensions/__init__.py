@@ -1,12 +1,14 @@
 """Code that runs inside the Rasa server process: the input channel and the lock store.
 
 Importing this package also installs `action_schema` (action-server responses validated by a
-validator compiled once) and `endpoints` (HTTP sessions kept between calls): Rasa imports it at
-start-up for the lock store (endpoints.yml) and the web chat channel (credentials.yml), so every
-server process of the project runs with both.
+validator compiled once), `endpoints` (HTTP sessions kept between calls) and `graph_runner`
+(the model's graph run in an order worked out once, without Dask): Rasa imports it at start-up
+for the tracker and lock stores (endpoints.yml) and the web chat channel (credentials.yml),
+before it loads the model, so every server process of the project runs with all three.
 """
 
-from rasa_extensions import action_schema, endpoints
+from rasa_extensions import action_schema, endpoints, graph_runner
 
 action_schema.install()
 endpoints.install()
+graph_runner.install()
