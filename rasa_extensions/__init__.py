@@ -1,14 +1,16 @@
 """Code that runs inside the Rasa server process: the input channel and the lock store.
 
 Importing this package also installs `action_schema` (action-server responses validated by a
-validator compiled once), `endpoints` (HTTP sessions kept between calls) and `graph_runner`
-(the model's graph run in an order worked out once, without Dask): Rasa imports it at start-up
-for the tracker and lock stores (endpoints.yml) and the web chat channel (credentials.yml),
-before it loads the model, so every server process of the project runs with all three.
+validator compiled once), `endpoints` (HTTP sessions kept between calls), `graph_runner` (the
+model's graph run in an order worked out once, without Dask) and `nlu_worker` (messages parsed
+in a worker thread, off the event loop): Rasa imports it at start-up for the tracker and lock
+stores (endpoints.yml) and the web chat channel (credentials.yml), before it loads the model,
+so every server process of the project runs with all four.
 """
 
-from rasa_extensions import action_schema, endpoints, graph_runner
+from rasa_extensions import action_schema, endpoints, graph_runner, nlu_worker
 
 action_schema.install()
 endpoints.install()
 graph_runner.install()
+nlu_worker.install()
