@@ -44,6 +44,7 @@ class SequentialGraphRunner(DaskGraphRunner):
     ) -> None:
         super().__init__(graph_schema, model_storage, execution_context, hooks)
         self._plans: dict[tuple[str, ...], list[Step]] = {}
+        self._plan_nodes: dict[tuple[str, ...], frozenset[str]] = {}
 
     def plan(self, targets: list[str]) -> list[Step]:
         """The minimal schema's nodes for `targets`, each after everything it needs."""
@@ -69,6 +70,7 @@ class SequentialGraphRunner(DaskGraphRunner):
                 for name in order
             ]
             self._plans[key] = steps
+            self._plan_nodes[key] = frozenset(name for name, _, _ in steps)
         return steps
 
     def run(
@@ -79,7 +81,7 @@ class SequentialGraphRunner(DaskGraphRunner):
         """Runs the graph (see `GraphRunner.run`): the results Dask would give."""
         run_targets = targets if targets else self._graph_schema.target_names
         steps = self.plan(run_targets)
-        node_names = {name for name, _, _ in steps}
+        node_names = self._plan_nodes[tuple(run_targets)]
         inputs = inputs or {}
         if node_names.intersection(inputs):
             # An input that replaces a node changes what the graph needs: leave it to Dask.

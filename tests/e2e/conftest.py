@@ -19,17 +19,25 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from rasa.core.agent import Agent
 
 from ops.stack import DEFAULT_MODEL, Stack, free_port
 from quickconnect.config import load_settings
 from quickconnect.db.migrate import upgrade
 from quickconnect.db.session import make_engine, unit_of_work
 from quickconnect.seed import seed
+from tests.e2e.replay import load_agent
 
 DEFAULT_PG = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="session")
+def agent() -> Agent:
+    """The trained model loaded in-process, as the Rasa server loads it (policy and NLU tests)."""
+    return load_agent()
 
 
 @dataclass

@@ -21,17 +21,12 @@ from qa.nlu_eval import load_rasa_yaml
 from quickconnect.config import PROJECT_ROOT
 from rasa_extensions import policies
 from rasa_extensions.graph_runner import SequentialGraphRunner
-from tests.e2e.replay import load_agent, prediction_points
+from tests.e2e.replay import prediction_points
 
 pytestmark = pytest.mark.e2e
 
 MESSAGE, TRACKER = "__message__", "__tracker__"  # the predict graph's two run inputs
 PARSE_KEYS = (INTENT, INTENT_RANKING_KEY, ENTITIES, RESPONSE_SELECTOR)
-
-
-@pytest.fixture(scope="module")
-def agent() -> Agent:
-    return load_agent()
 
 
 def both(runner: SequentialGraphRunner, **run: Any) -> tuple[dict[str, Any], dict[str, Any]]:

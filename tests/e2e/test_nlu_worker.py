@@ -16,7 +16,6 @@ from rasa.core.channels.channel import UserMessage
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from rasa_extensions.nlu_worker import THREAD_NAME
-from tests.e2e.replay import load_agent
 
 pytestmark = pytest.mark.e2e
 
@@ -29,11 +28,6 @@ TEXTS = [
     "yes",
 ]
 PARSE_KEYS = ("intent", "intent_ranking", "entities", "response_selector", "text")
-
-
-@pytest.fixture(scope="module")
-def agent() -> Agent:
-    return load_agent()
 
 
 def test_parses_run_in_the_worker_and_match_rasas_own_graph_call(

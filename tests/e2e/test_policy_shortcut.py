@@ -14,14 +14,9 @@ import pytest
 from rasa.core.agent import Agent
 
 from rasa_extensions.policies import DeferringTEDPolicy
-from tests.e2e.replay import load_agent, predict, prediction_points
+from tests.e2e.replay import predict, prediction_points
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def agent() -> Agent:
-    return load_agent()
 
 
 def test_the_shortcut_chooses_the_same_actions_and_skips_most_ted_runs(agent: Agent) -> None:

@@ -13,14 +13,9 @@ from rasa.core.agent import Agent
 from rasa.core.policies.rule_policy import RulePolicy
 
 from rasa_extensions.policies import DecidingRulePolicy, RuleIndex
-from tests.e2e.replay import load_agent, predict, prediction_points
+from tests.e2e.replay import predict, prediction_points
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def agent() -> Agent:
-    return load_agent()
 
 
 def test_indexed_rule_lookup_finds_the_same_keys_as_rasas(
