@@ -23,7 +23,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 .PHONY: help install spacy seed train run jobs test lint format validate pytest story-test clean
-.PHONY: test-conversations eval eval-ci bench bench-smoke
+.PHONY: test-conversations test-conversations-postgres eval eval-ci bench bench-smoke
 
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -79,6 +79,9 @@ story-test: train ## rasa test on the test stories; any prediction error fails
 test-conversations: train ## Live conversation tests (tests/conversations/*.yml) on the real servers
 	$(BIN)/python -m qa.conversations
 
+test-conversations-postgres: train ## The same on PostgreSQL (account DB and tracker store)
+	$(BIN)/python -m qa.conversations --backend postgres
+
 eval: $(SPACY_MODEL)/meta.json ## NLU report on the test sets (results/eval/); trains nothing
 	$(BIN)/python -m qa.nlu_eval
 
@@ -93,7 +96,7 @@ bench: train ## Benchmark: 10 customers, /model/parse floor, rasa init baseline,
 bench-smoke: train ## Tiny benchmark (2 customers, 1 round), part of make test
 	$(BIN)/python -m qa.bench --smoke
 
-test: lint validate pytest story-test test-conversations eval-ci bench-smoke ## Lint, validate, pytest, rasa test, conversations, NLU eval, bench smoke (the CI command)
+test: lint validate pytest story-test test-conversations test-conversations-postgres eval-ci bench-smoke ## Lint, validate, pytest, rasa test, conversations (SQLite and PostgreSQL), NLU eval, bench smoke (the CI command)
 
 clean: ## Remove built artefacts (not .venv)
 	rm -rf models/*.tar.gz spacy_models results .rasa .pytest_cache var/log
