@@ -14,7 +14,7 @@ import functools
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -78,9 +78,12 @@ def with_outage_apology(default: Any) -> Callable[[Callable[..., Any]], Callable
 class VerifiedAccountAction(Action, ABC):
     """Base for actions that read or change a verified customer's account.
 
-    Subclasses implement `name` and `handle`; `handle` runs inside one database transaction.
+    Subclasses implement `name` and `handle`; `handle` runs inside one database transaction,
+    a read-only one when the subclass sets `read_only` (see `unit_of_work`).
     (Abstract, so the action server does not register the base class itself.)
     """
+
+    read_only: ClassVar[bool] = False
 
     @abstractmethod
     def name(self) -> str: ...
@@ -105,7 +108,7 @@ class VerifiedAccountAction(Action, ABC):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         try:
-            with unit_of_work() as session:
+            with unit_of_work(read_only=self.read_only) as session:
                 customer = identity.verified_customer(
                     session, tracker.sender_id, tracker.get_slot("verification_token")
                 )

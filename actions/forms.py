@@ -46,6 +46,7 @@ class VerifiedQuestionAction(VerifiedAccountAction):
     """
 
     slot: ClassVar[str]
+    read_only = True  # asking only reads the account
 
     def name(self) -> str:
         return f"action_ask_{self.slot}"

@@ -113,7 +113,7 @@ class ActionShowPlanOptions(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         need = plan_change.parse_need(tracker.latest_message.get("text"))
-        with unit_of_work() as session:
+        with unit_of_work(read_only=True) as session:
             customer = verified_customer(session, tracker)
             if customer is None:
                 lines = ["Here are our plans:"]
@@ -139,6 +139,8 @@ class ActionShowPlanOptions(Action):
 
 class ActionStartPlanChange(VerifiedAccountAction):
     """First step once verified: confirm the current plan and usage; spot a request to revert."""
+
+    read_only = True
 
     def name(self) -> str:
         return "action_start_plan_change"
@@ -205,7 +207,7 @@ class ValidatePlanChangeForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
-        with unit_of_work() as session:
+        with unit_of_work(read_only=True) as session:
             chosen = plan_change.find_plan(session, str(slot_value))
             customer = verified_customer(session, tracker)
             current = plans.current_plan(session, customer.customer_id) if customer else None

@@ -92,7 +92,7 @@ class ValidateVerificationForm(FormValidationAction):
             # so it is always checked against the right account.
             return {"verification_answer": None}
         answer = str(slot_value)
-        with unit_of_work() as session:
+        with unit_of_work(read_only=True) as session:
             material = identity.factor_material(session, account_number)
         # The slow security-answer hash runs outside any transaction (see FactorCheck).
         checked = identity.check_factor(material, account_number, answer)

@@ -47,12 +47,14 @@ def make_engine(url: str, *, statement_timeout_ms: int | None = None) -> Engine:
             options.extend(extra)
         elif extra:
             options.append(extra)
-        return create_engine(
+        engine = create_engine(
             parsed.difference_update_query(["options"]),
             future=True,
             pool_pre_ping=True,
             connect_args={"connect_timeout": 5, "options": " ".join(options)},
         )
+        event.listen(engine, "begin", _begin_postgresql)
+        return engine
     return create_engine(parsed, future=True, pool_pre_ping=True)
 
 
@@ -69,10 +71,50 @@ def use_wal(dbapi_connection: Any, _record: Any = None) -> None:
     cursor.close()
 
 
+# Execution option that `unit_of_work(read_only=True)` sets on its connection.
+READ_ONLY = "quickconnect_read_only"
+
+
+def _is_read_only(connection: Connection) -> bool:
+    return bool(connection.get_execution_options().get(READ_ONLY, False))
+
+
 def _begin_immediate(connection: Connection) -> None:
     """Take SQLite's write lock at BEGIN, so a read-then-write unit of work cannot fail on a
     lock upgrade halfway through."""
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _set_query_only(connection: Connection, on: bool) -> None:
+    """SQLite's `PRAGMA query_only` for this connection, issued only when it changes."""
+    if connection.info.get("quickconnect_query_only", False) != on:
+        connection.exec_driver_sql(f"PRAGMA query_only={'ON' if on else 'OFF'}")
+        connection.info["quickconnect_query_only"] = on
+
+
+def _begin_sqlite(connection: Connection, turn: WriterTurn | None) -> None:
+    """BEGIN for one SQLite unit of work: deferred and query-only when it only reads, else
+    BEGIN IMMEDIATE (in the writer turn, when the engine has one)."""
+    if _is_read_only(connection):
+        _set_query_only(connection, True)
+        connection.exec_driver_sql("BEGIN")
+        return
+    _set_query_only(connection, False)
+    if turn is None:
+        _begin_immediate(connection)
+        return
+    turn.take(connection.info)
+    try:
+        _begin_immediate(connection)
+    except BaseException:
+        turn.give_back(connection.info)
+        raise
+
+
+def _begin_postgresql(connection: Connection) -> None:
+    """A read-only unit of work is a READ ONLY transaction (psycopg2 begins implicitly here)."""
+    if _is_read_only(connection):
+        connection.exec_driver_sql("SET TRANSACTION READ ONLY")
 
 
 class WriterTurn:
@@ -86,6 +128,9 @@ class WriterTurn:
     millisecond. Threads of one process now queue on a Python lock first, which wakes the next
     one as soon as the previous transaction ends; other processes on the same file still
     meet SQLite's lock and busy handler as before.
+
+    A read-only unit of work (`unit_of_work(read_only=True)`) neither takes the turn nor
+    SQLite's write lock: in WAL mode it reads the last committed state beside the writer.
 
     The turn is taken when the connection begins its transaction and given back on commit or
     rollback (or when the pool takes the connection back or drops it, so it cannot leak). A
@@ -124,17 +169,7 @@ class WriterTurn:
             self._lock.release()
 
     def attach(self, engine: Engine) -> None:
-        """Issue BEGIN IMMEDIATE inside the turn; give it back once COMMIT or ROLLBACK ran."""
-
-        @event.listens_for(engine, "begin")
-        def _on_begin(connection: Connection) -> None:
-            self.take(connection.info)
-            try:
-                _begin_immediate(connection)
-            except BaseException:
-                self.give_back(connection.info)
-                raise
-
+        """Give the turn back once COMMIT or ROLLBACK ran (`_begin_sqlite` takes it)."""
         # The dialect's do_commit/do_rollback get the pooled connection, whose `info` is the
         # one `begin` saw. (The engine's "commit"/"rollback" events fire *before* the
         # statement, which would let the next thread in while this one still commits.)
@@ -193,10 +228,13 @@ def _make_sqlite_engine(url: str) -> Engine:
         if on_disk:
             use_wal(dbapi_connection)
 
-    if on_disk:
-        WriterTurn().attach(engine)
-    else:
-        event.listen(engine, "begin", _begin_immediate)
+    turn = WriterTurn() if on_disk else None
+    if turn is not None:
+        turn.attach(engine)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        _begin_sqlite(connection, turn)
 
     return engine
 
@@ -215,16 +253,28 @@ def reset_engine() -> None:
 
 
 @contextmanager
-def unit_of_work(engine: Engine | Connection | None = None) -> Iterator[Session]:
+def unit_of_work(
+    engine: Engine | Connection | None = None, *, read_only: bool = False
+) -> Iterator[Session]:
     """Yield a Session inside ONE transaction: commit on success, roll back on any exception.
+
+    `read_only=True` is for a unit of work that only reads. On an engine it is a transaction
+    that cannot write: PostgreSQL's READ ONLY; on SQLite a deferred BEGIN with `PRAGMA
+    query_only`, outside the writer turn, so it neither waits for nor delays the chats that
+    write. A write in it fails instead of landing. (Other backends: an ordinary transaction.)
 
     Given a Connection that is already in a transaction (a test, or a caller that owns the
     transaction), the unit of work runs in a SAVEPOINT instead, so its commit or rollback
-    only covers what it did.
+    only covers what it did; that transaction's own mode applies, `read_only` does not.
     """
     bind: Engine | Connection = engine if engine is not None else get_engine()
-    if isinstance(bind, Connection) and bind.in_transaction():
-        bind.begin_nested()
+    options: dict[str, Any] = {}
+    if isinstance(bind, Connection):
+        if bind.in_transaction():
+            bind.begin_nested()
+    elif read_only:
+        options[READ_ONLY] = True
     with Session(bind=bind, future=True) as session, session.begin():
-        session.connection()  # join the transaction (or savepoint) now, so it is always closed
+        # Join the transaction (or savepoint) now, so it is always closed.
+        session.connection(execution_options=options or None)
         yield session
