@@ -93,8 +93,9 @@ eval-ci: train
 bench: train ## Benchmark: 10 customers, /model/parse floor, rasa init baseline, train time
 	$(BIN)/python -m qa.bench
 
-bench-smoke: train ## Tiny benchmark (2 customers, 1 round), part of make test
+bench-smoke: train ## Tiny benchmark (2 customers, 1 round) on SQLite and on PostgreSQL, part of make test
 	$(BIN)/python -m qa.bench --smoke
+	$(BIN)/python -m qa.bench --smoke --backend postgres
 
 test: lint validate pytest story-test test-conversations test-conversations-postgres eval-ci bench-smoke ## Lint, validate, pytest, rasa test, conversations (SQLite and PostgreSQL), NLU eval, bench smoke (the CI command)
 

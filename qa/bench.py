@@ -2,10 +2,13 @@
 
     python -m qa.bench                      # full run: 10 customers, results/bench/
     python -m qa.bench --smoke              # CI: 2 customers, 1 round, no baseline/train/floor
+    python -m qa.bench --backend postgres   # production stores: PostgreSQL and Redis locks
 
 What it measures, all on this machine in one run, one phase after the other (so the phases
 do not compete for the CPU):
-1. QuickConnect: the real action server + Rasa server (`ops.stack`, scratch SQLite databases).
+1. QuickConnect: the real action server + Rasa server (`ops.stack`), on scratch SQLite
+   databases (the embedded default) or, with `--backend postgres`, on a scratch PostgreSQL
+   database for the account data and the tracker store with Redis locks (production's stores).
    N customers at once, each a multi-turn conversation with verification and a plan change
    that is checked in the database afterwards; `--rounds` rounds, the account database reset
    to the seed between rounds. Turn latency p50/p95/p99, messages per second, errors, peak
@@ -50,6 +53,13 @@ from ops.stack import QUIET_ENV
 from quickconnect.config import PROJECT_ROOT
 
 DEFAULT_OUT = PROJECT_ROOT / "results" / "bench"
+BACKENDS = ("sqlite", "postgres")
+# Lock store of the postgres backend (a database number of its own, as the e2e tests use).
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
+STORES = {
+    "sqlite": "SQLite files for the account database and the tracker store, in-memory locks",
+    "postgres": "PostgreSQL for the account database and the tracker store, Redis locks",
+}
 BASELINE_DIR = PROJECT_ROOT / "var" / "bench" / "rasa_init"
 VENV_BIN = Path(sys.executable).parent
 TARGET_P95_MS = 300.0
@@ -485,11 +495,19 @@ def _jwt(secret: str) -> str:
 
 
 def bench_quickconnect(
-    customers: Sequence[Customer], rounds: int, model: Path | None, credentials: Path | None
+    customers: Sequence[Customer],
+    rounds: int,
+    model: Path | None,
+    credentials: Path | None,
+    backend: str = "sqlite",
 ) -> LoadResult:
     from qa.live import AccountDatabase, scratch_stack
 
-    with scratch_stack("sqlite", model=model, credentials=credentials) as (endpoints, stack):
+    redis_url = os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS_URL) if backend == "postgres" else ""
+    with scratch_stack(backend, model=model, credentials=credentials, redis_url=redis_url) as (
+        endpoints,
+        stack,
+    ):
         database = AccountDatabase(endpoints.database_url)
 
         def verify_changes(_senders: list[str]) -> list[str]:
@@ -609,7 +627,8 @@ def render_report(data: dict[str, Any]) -> str:
         f"{data['turns_per_conversation']} turns per conversation, no think time, after one "
         "untimed warm-up round. QuickConnect "
         "conversations verify and change the plan (checked in the database after each round; "
-        "the database is reset between rounds, outside the timed part).",
+        "the database is reset between rounds, outside the timed part). QuickConnect's stores: "
+        f"{STORES[data.get('backend', 'sqlite')]}.",
         "",
         "| phase | requests | errors | p50 ms | p95 ms | p99 ms | msg/s | peak RSS MB |",
         "|---|---:|---:|---:|---:|---:|---:|---|",
@@ -683,9 +702,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, help="model to serve (default: the project model)")
     parser.add_argument("--credentials", type=Path, help="credentials file for the Rasa server")
     parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="sqlite",
+        help="QuickConnect's stores: sqlite (embedded default) or postgres (PostgreSQL + Redis)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
-        help="results folder (default results/bench, smoke: results/bench/smoke)",
+        help="results folder (default results/bench, smoke: results/bench/smoke; "
+        "+ /postgres for that backend)",
     )
     args = parser.parse_args(argv)
     if args.smoke:
@@ -696,6 +722,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.rounds < 1:
         parser.error("--rounds must be >= 1")
     out = args.out or (DEFAULT_OUT / "smoke" if args.smoke else DEFAULT_OUT)
+    if args.out is None and args.backend != "sqlite":
+        out = out / args.backend
     out.mkdir(parents=True, exist_ok=True)
     log_dir = out / "logs"
     from ops.stack import DEFAULT_MODEL
@@ -709,12 +737,16 @@ def main(argv: list[str] | None = None) -> int:
         "customers": args.customers,
         "rounds": args.rounds,
         "turns_per_conversation": len(customers[0].turns()),
+        "backend": args.backend,
         "phases": {},
     }
     os.chdir(PROJECT_ROOT)
 
-    print(f"QuickConnect: {args.customers} customers x {args.rounds} rounds ...", flush=True)
-    qc = bench_quickconnect(customers, args.rounds, model, args.credentials)
+    print(
+        f"QuickConnect ({args.backend}): {args.customers} customers x {args.rounds} rounds ...",
+        flush=True,
+    )
+    qc = bench_quickconnect(customers, args.rounds, model, args.credentials, args.backend)
     data["phases"]["quickconnect"] = qc.summary()
     print(json.dumps(data["phases"]["quickconnect"]), flush=True)
     if not args.no_floor:

@@ -72,3 +72,8 @@ def test_summary_and_report() -> None:
     assert f"{os.cpu_count()} cores" in report
     probe = data["machine"]["speed_probe_ms"]
     assert probe > 0 and f"single-core speed probe {probe} ms" in report
+    assert "stores: SQLite files" in report  # no `backend` recorded: the embedded default
+    report = render_report({**data, "backend": "postgres"})
+    assert (
+        "stores: PostgreSQL for the account database and the tracker store, Redis locks" in report
+    )
