@@ -137,6 +137,9 @@ class LoadResult:
     seconds: float = 0.0
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
     by_turn_ms: dict[int, list[float]] = field(default_factory=dict)  # turn index -> latencies
+    # CPU seconds used during the timed rounds: per server process tree, and "machine" (all
+    # cores, every process: the servers, the databases, this load generator)
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def requests(self) -> int:
@@ -157,6 +160,14 @@ class LoadResult:
             "messages_per_second": round(self.requests / self.seconds, 2) if self.seconds else 0,
             "seconds": round(self.seconds, 2),
             "peak_rss_mb": self.peak_rss_mb,
+            "cpu_ms_per_message": {
+                k: round(v * 1000 / self.requests, 1) for k, v in self.cpu_seconds.items()
+            }
+            if self.requests
+            else {},
+            "cores_busy": {k: round(v / self.seconds, 2) for k, v in self.cpu_seconds.items()}
+            if self.seconds
+            else {},
             "p50_by_turn_ms": [
                 round(percentile(self.by_turn_ms[index], 50), 1)
                 for index in sorted(self.by_turn_ms)
@@ -173,6 +184,44 @@ def _children(pid: int) -> list[int]:
         except OSError:
             continue
     return kids
+
+
+def _tree(pid: int) -> list[int]:
+    """A process and all its descendants."""
+    found, stack = [], [pid]
+    while stack:
+        current = stack.pop()
+        if current not in found:
+            found.append(current)
+            stack.extend(_children(current))
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process tree (all threads), in seconds (Linux /proc)."""
+    ticks = 0
+    for member in _tree(pid):
+        try:
+            stat = Path(f"/proc/{member}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu_seconds() -> float:
+    """CPU time all cores spent busy (not idle or waiting for I/O), in seconds (/proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_now(pids: dict[str, int]) -> dict[str, float]:
+    """`tree_cpu_seconds` of each named process tree, and "machine"."""
+    return {
+        **{name: tree_cpu_seconds(pid) for name, pid in pids.items()},
+        "machine": machine_cpu_seconds(),
+    }
 
 
 def tree_rss_mb(pid: int) -> float:
@@ -311,6 +360,7 @@ def drive(
     after_round: Callable[[list[str]], list[str]] | None = None,
     warmup_rounds: int = 1,
     timeout: float = 30.0,
+    cpu_pids: dict[str, int] | None = None,
 ) -> LoadResult:
     """Run `len(scripts)` simulated customers at once, `rounds` times.
 
@@ -319,6 +369,8 @@ def drive(
     `between_rounds` runs before every round (not timed), `after_round(senders)` after it
     (not timed) and returns more errors (e.g. database checks). The first `warmup_rounds`
     rounds are run the same way but not counted (a fresh server's first turns are slow).
+    The CPU time of the `cpu_pids` process trees and of the machine is summed over the timed
+    rounds.
     """
     result = LoadResult(name, len(scripts), rounds)
     scratch = LoadResult(name, len(scripts), warmup_rounds)
@@ -347,6 +399,7 @@ def drive(
             senders = [
                 f"bench-{round_number}-{i}-{uuid.uuid4().hex[:6]}" for i in range(len(scripts))
             ]
+            cpu_before = cpu_now(cpu_pids or {})
             started = time.perf_counter()
             futures = [
                 pool.submit(customer, script, sender, into)
@@ -355,6 +408,8 @@ def drive(
             for future in futures:
                 future.result()
             into.seconds += time.perf_counter() - started
+            for key, value in cpu_now(cpu_pids or {}).items():
+                into.cpu_seconds[key] = into.cpu_seconds.get(key, 0.0) + value - cpu_before[key]
             if after_round:
                 into.errors.extend(after_round(senders))
     if scratch.errors:  # a warm-up that fails says something too
@@ -530,6 +585,7 @@ def bench_quickconnect(
                     check=check_rest_reply,
                     between_rounds=database.reset,
                     after_round=verify_changes,
+                    cpu_pids={"rasa_server": pids["rasa"], "action_server": pids["actions"]},
                 )
         finally:
             database.close()
@@ -572,6 +628,7 @@ def bench_parse_floor(
             body=parse_body,
             headers={"Authorization": f"Bearer {_jwt(secret)}"},
             check=check_parse_reply,
+            cpu_pids={"rasa_server": process.pid},
         )
     result.peak_rss_mb = {"rasa_server": memory.peaks["rasa"]}
     return result
@@ -596,6 +653,7 @@ def bench_baseline(concurrency: int, rounds: int, log_dir: Path) -> tuple[LoadRe
             rounds=rounds,
             body=rest_body,
             check=check_rest_reply,
+            cpu_pids={"rasa_server": process.pid},
         )
     result.peak_rss_mb = {"rasa_server": memory.peaks["rasa"]}
     return result, train_seconds
@@ -647,6 +705,18 @@ def render_report(data: dict[str, Any]) -> str:
             f"| {label} | {p['requests']} | {p['errors']} | {p['p50_ms']} | {p['p95_ms']} "
             f"| {p['p99_ms']} | {p['messages_per_second']} | {rss} |"
         )
+    lines += [
+        "",
+        "CPU during the timed rounds, per message and in cores busy (machine: all processes, "
+        "the databases and this load generator included):",
+        "",
+    ]
+    for key, label in labels.items():
+        if key in phases and phases[key].get("cpu_ms_per_message"):
+            per = phases[key]["cpu_ms_per_message"]
+            cores = phases[key].get("cores_busy", {})
+            parts = [f"{k} {v} ms ({cores.get(k, 'n/a')} cores)" for k, v in per.items()]
+            lines.append(f"- {label}: {', '.join(parts)}")
     lines += ["", "Median latency by turn of the conversation (ms):", ""]
     for key, label in labels.items():
         if key in phases and phases[key].get("p50_by_turn_ms"):

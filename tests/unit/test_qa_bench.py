@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -11,9 +14,11 @@ from qa.bench import (
     LoadResult,
     check_parse_reply,
     check_rest_reply,
+    cpu_now,
     machine,
     percentile,
     render_report,
+    tree_cpu_seconds,
     tree_rss_mb,
 )
 
@@ -48,12 +53,33 @@ def test_memory_of_this_process_tree_is_measured() -> None:
     assert tree_rss_mb(2**22 + 12345) == 0.0  # a process that does not exist
 
 
+def test_cpu_time_of_a_process_tree_counts_its_children() -> None:
+    """A child that spins for about 0.5 s of CPU shows in its parent's tree, and the machine's."""
+    spin = "import time\nend = time.process_time() + 0.5\nwhile time.process_time() < end: pass"
+    child = subprocess.Popen([sys.executable, "-c", spin + "\ntime.sleep(30)"])
+    try:
+        before = cpu_now({"me": os.getpid()})
+        deadline = time.monotonic() + 20
+        while tree_cpu_seconds(child.pid) < 0.5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        after = cpu_now({"me": os.getpid()})
+    finally:
+        child.kill()
+        child.wait()
+    assert after["me"] - before["me"] >= 0.4  # the child's spin, counted in this tree
+    assert after["machine"] - before["machine"] >= 0.4
+    assert tree_cpu_seconds(2**22 + 12345) == 0.0  # a process that does not exist
+
+
 def test_summary_and_report() -> None:
     result = LoadResult("quickconnect", 2, 1, latencies_ms=[100.0, 200.0, 300.0, 400.0])
     result.seconds = 2.0
     result.peak_rss_mb = {"rasa_server": 1300.0, "action_server": 140.0}
+    result.cpu_seconds = {"rasa_server": 0.1, "machine": 0.3}
     summary = result.summary()
     assert summary["messages_per_second"] == 2.0 and summary["errors"] == 0
+    assert summary["cpu_ms_per_message"] == {"rasa_server": 25.0, "machine": 75.0}
+    assert summary["cores_busy"] == {"rasa_server": 0.05, "machine": 0.15}
     base = LoadResult("rasa_init_baseline", 2, 1, latencies_ms=[50.0] * 4, seconds=1.0)
     data = {
         "started_utc": "2026-01-01 00:00 UTC",
@@ -68,6 +94,7 @@ def test_summary_and_report() -> None:
     }
     report = render_report(data)
     assert "| QuickConnect (REST, actions, DB) | 4 | 0 |" in report
+    assert "rasa_server 25.0 ms (0.05 cores), machine 75.0 ms (0.15 cores)" in report
     assert "MISS: throughput ratio QuickConnect / rasa init = 0.50" in report
     assert f"{os.cpu_count()} cores" in report
     probe = data["machine"]["speed_probe_ms"]
