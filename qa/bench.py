@@ -227,20 +227,14 @@ def cpu_now(pids: dict[str, int]) -> dict[str, float]:
 def tree_rss_mb(pid: int) -> float:
     """Resident memory of a process and all its descendants, in MB (Linux /proc)."""
     total_kb = 0
-    stack, seen = [pid], set()
-    while stack:
-        current = stack.pop()
-        if current in seen:
-            continue
-        seen.add(current)
+    for member in _tree(pid):
         try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+            for line in Path(f"/proc/{member}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     total_kb += int(line.split()[1])
                     break
         except OSError:
             continue
-        stack.extend(_children(current))
     return total_kb / 1024
 
 
