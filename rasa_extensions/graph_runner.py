@@ -43,14 +43,17 @@ class SequentialGraphRunner(DaskGraphRunner):
         hooks: list[GraphNodeHook] | None = None,
     ) -> None:
         super().__init__(graph_schema, model_storage, execution_context, hooks)
-        self._plans: dict[tuple[str, ...], list[Step]] = {}
-        self._plan_nodes: dict[tuple[str, ...], frozenset[str]] = {}
+        # targets -> (the plan's steps, the names of its nodes)
+        self._plans: dict[tuple[str, ...], tuple[list[Step], frozenset[str]]] = {}
 
     def plan(self, targets: list[str]) -> list[Step]:
         """The minimal schema's nodes for `targets`, each after everything it needs."""
+        return self._planned(targets)[0]
+
+    def _planned(self, targets: list[str]) -> tuple[list[Step], frozenset[str]]:
         key = tuple(targets)
-        steps = self._plans.get(key)
-        if steps is None:
+        planned = self._plans.get(key)
+        if planned is None:
             schema = self._graph_schema.minimal_graph_schema(list(targets))
             order: list[str] = []
             placed: set[str] = set()
@@ -69,9 +72,8 @@ class SequentialGraphRunner(DaskGraphRunner):
                 (name, self._instantiated_nodes[name], tuple(schema.nodes[name].needs.values()))
                 for name in order
             ]
-            self._plans[key] = steps
-            self._plan_nodes[key] = frozenset(name for name, _, _ in steps)
-        return steps
+            planned = self._plans[key] = (steps, frozenset(order))
+        return planned
 
     def run(
         self,
@@ -80,8 +82,7 @@ class SequentialGraphRunner(DaskGraphRunner):
     ) -> dict[str, Any]:
         """Runs the graph (see `GraphRunner.run`): the results Dask would give."""
         run_targets = targets if targets else self._graph_schema.target_names
-        steps = self.plan(run_targets)
-        node_names = self._plan_nodes[tuple(run_targets)]
+        steps, node_names = self._planned(run_targets)
         inputs = inputs or {}
         if node_names.intersection(inputs):
             # An input that replaces a node changes what the graph needs: leave it to Dask.
