@@ -1,0 +1,57 @@
+"""The servers' environment (ops/stack.py): TensorFlow's thread pools as the bench measured.
+
+Each test starts a real Python process with the environment the stack gives the Rasa
+server and asks TensorFlow, after Rasa's own start-up set-up, how many threads it uses.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from ops.stack import SERVING_TF_THREADS, server_environment
+from quickconnect.config import load_settings
+
+# What `rasa run` does at start-up (rasa/__main__.py), then what TensorFlow ended up with.
+PROBE = (
+    "from rasa.utils.tensorflow.environment import setup_tf_environment\n"
+    "setup_tf_environment()\n"
+    "import tensorflow as tf\n"
+    "print(tf.config.threading.get_inter_op_parallelism_threads(),"
+    " tf.config.threading.get_intra_op_parallelism_threads())\n"
+)
+
+
+def tensorflow_threads(env: dict[str, str]) -> tuple[int, int]:
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    inter, intra = out.stdout.split()[-2:]
+    return int(inter), int(intra)
+
+
+@pytest.fixture
+def no_tf_threads_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in SERVING_TF_THREADS:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.usefixtures("no_tf_threads_set")
+def test_the_rasa_server_runs_tensorflow_with_one_thread_per_pool() -> None:
+    env = server_environment(load_settings())
+    assert tensorflow_threads(env) == (1, 1)
+    # and a process without that environment would not (TensorFlow's default: 0 = as many
+    # as it decides), so the setting is what makes the difference
+    bare = {k: v for k, v in env.items() if k not in SERVING_TF_THREADS}
+    assert tensorflow_threads(bare) == (0, 0)
+
+
+@pytest.mark.usefixtures("no_tf_threads_set")
+def test_the_environment_can_choose_other_thread_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TF_INTRA_OP_PARALLELISM_THREADS", "2")
+    env = server_environment(load_settings())
+    assert env["TF_INTRA_OP_PARALLELISM_THREADS"] == "2"
+    assert tensorflow_threads(env) == (1, 2)
