@@ -2,15 +2,17 @@
 
 Importing this package also installs `action_schema` (action-server responses validated by a
 validator compiled once), `endpoints` (HTTP sessions kept between calls), `graph_runner` (the
-model's graph run in an order worked out once, without Dask) and `nlu_worker` (messages parsed
-in a worker thread, off the event loop): Rasa imports it at start-up for the tracker and lock
+model's graph run in an order worked out once, without Dask), `nlu_worker` (messages parsed
+in a worker thread, off the event loop) and `tf_inference` (the models' TensorFlow graphs
+called directly): Rasa imports it at start-up for the tracker and lock
 stores (endpoints.yml) and the web chat channel (credentials.yml), before it loads the model,
-so every server process of the project runs with all four.
+so every server process of the project runs with all five.
 """
 
-from rasa_extensions import action_schema, endpoints, graph_runner, nlu_worker
+from rasa_extensions import action_schema, endpoints, graph_runner, nlu_worker, tf_inference
 
 action_schema.install()
 endpoints.install()
 graph_runner.install()
 nlu_worker.install()
+tf_inference.install()
