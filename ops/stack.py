@@ -54,9 +54,16 @@ SERVING_TF_THREADS = {
 }
 
 
-def server_environment(settings: Settings) -> dict[str, str]:
-    """Environment for both servers: the settings made explicit, plus quiet defaults."""
-    env = {**SERVING_TF_THREADS, **os.environ}
+def server_environment(settings: Settings, *, rasa: bool = True) -> dict[str, str]:
+    """Environment for a server: the settings made explicit, plus quiet defaults.
+
+    `rasa=False` is the action server's: without TensorFlow's thread settings, because the
+    `rasa` command imports TensorFlow at start-up when they are set (370 MB it never uses).
+    """
+    if rasa:
+        env = {**SERVING_TF_THREADS, **os.environ}
+    else:
+        env = {k: v for k, v in os.environ.items() if k not in SERVING_TF_THREADS}
     env.update(QUIET_ENV)
     env.update(
         {
@@ -103,7 +110,7 @@ class Stack:
         self.processes[name] = subprocess.Popen(
             args,
             cwd=PROJECT_ROOT,
-            env=server_environment(self.settings),
+            env=server_environment(self.settings, rasa=name == "rasa"),
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C in the terminal reaches us, we stop the children

@@ -55,3 +55,30 @@ def test_the_environment_can_choose_other_thread_counts(monkeypatch: pytest.Monk
     env = server_environment(load_settings())
     assert env["TF_INTRA_OP_PARALLELISM_THREADS"] == "2"
     assert tensorflow_threads(env) == (1, 2)
+
+
+def test_the_action_server_gets_no_tensorflow_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`rasa run actions` would import TensorFlow at start-up just to apply them."""
+    monkeypatch.setenv("TF_INTRA_OP_PARALLELISM_THREADS", "2")
+    env = server_environment(load_settings(), rasa=False)
+    assert not set(SERVING_TF_THREADS) & set(env)
+    probe = (
+        "import sys\n"
+        "from rasa.utils.tensorflow.environment import setup_tf_environment\n"
+        "setup_tf_environment()\n"
+        "print('tensorflow' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-1] == "False"
+    # the same start-up with the Rasa server's environment does import it
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=server_environment(load_settings()),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.stdout.split()[-1] == "True"
