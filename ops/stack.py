@@ -46,8 +46,9 @@ QUIET_ENV = {
 # TensorFlow's thread pools in a Rasa process that serves (Rasa reads both at start-up; not
 # for training). A message is one small batch for DIET (and for TED when it predicts), too
 # small to gain from TensorFlow's default of a pool as large as the machine: on these 2-core
-# machines one thread each cut the Rasa server's CPU per message by about a tenth and every
-# turn got faster under `make bench` (README, Benchmark). Values in the environment or .env win.
+# machines one thread each cut the Rasa server's CPU per message by about a tenth under
+# `make bench`, with a lower p95 in every pair measured (README, Benchmark). Values in the
+# environment or .env win.
 SERVING_TF_THREADS = {
     "TF_INTER_OP_PARALLELISM_THREADS": "1",
     "TF_INTRA_OP_PARALLELISM_THREADS": "1",
