@@ -1,7 +1,7 @@
 """The servers' environment (ops/stack.py): TensorFlow's thread pools as the bench measured.
 
-Each test starts a real Python process with the environment the stack gives the Rasa
-server and asks TensorFlow, after Rasa's own start-up set-up, how many threads it uses.
+Each test starts a real Python process with the environment the stack gives a server, runs
+Rasa's own start-up set-up in it, and asks what TensorFlow ended up with.
 """
 
 from __future__ import annotations
@@ -14,22 +14,35 @@ import pytest
 from ops.stack import SERVING_TF_THREADS, server_environment
 from quickconnect.config import load_settings
 
-# What `rasa run` does at start-up (rasa/__main__.py), then what TensorFlow ended up with.
-PROBE = (
+# What `rasa` does at start-up for every command (rasa/__main__.py).
+START_UP = (
+    "import sys\n"
     "from rasa.utils.tensorflow.environment import setup_tf_environment\n"
     "setup_tf_environment()\n"
+)
+THREADS = (
     "import tensorflow as tf\n"
     "print(tf.config.threading.get_inter_op_parallelism_threads(),"
     " tf.config.threading.get_intra_op_parallelism_threads())\n"
 )
+IMPORTED = "print('tensorflow' in sys.modules)\n"
+
+
+def run_after_start_up(code: str, env: dict[str, str]) -> list[str]:
+    """The words `code` prints in a new process with `env`, after Rasa's start-up set-up."""
+    out = subprocess.run(
+        [sys.executable, "-c", START_UP + code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout.split()
 
 
 def tensorflow_threads(env: dict[str, str]) -> tuple[int, int]:
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=120
-    )
-    assert out.returncode == 0, out.stderr[-2000:]
-    inter, intra = out.stdout.split()[-2:]
+    inter, intra = run_after_start_up(THREADS, env)[-2:]
     return int(inter), int(intra)
 
 
@@ -60,25 +73,8 @@ def test_the_environment_can_choose_other_thread_counts(monkeypatch: pytest.Monk
 def test_the_action_server_gets_no_tensorflow_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """`rasa run actions` would import TensorFlow at start-up just to apply them."""
     monkeypatch.setenv("TF_INTRA_OP_PARALLELISM_THREADS", "2")
-    env = server_environment(load_settings(), rasa=False)
-    assert not set(SERVING_TF_THREADS) & set(env)
-    probe = (
-        "import sys\n"
-        "from rasa.utils.tensorflow.environment import setup_tf_environment\n"
-        "setup_tf_environment()\n"
-        "print('tensorflow' in sys.modules)\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120
-    )
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.split()[-1] == "False"
+    actions = server_environment(load_settings(), rasa=False)
+    assert not set(SERVING_TF_THREADS) & set(actions)
+    assert run_after_start_up(IMPORTED, actions)[-1] == "False"
     # the same start-up with the Rasa server's environment does import it
-    out = subprocess.run(
-        [sys.executable, "-c", probe],
-        env=server_environment(load_settings()),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.stdout.split()[-1] == "True"
+    assert run_after_start_up(IMPORTED, server_environment(load_settings()))[-1] == "True"
