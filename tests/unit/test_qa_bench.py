@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from qa.bench import (
     CUSTOMERS,
     LoadResult,
+    _think_range,
     check_parse_reply,
     check_rest_reply,
     cpu_now,
+    drive,
     machine,
     percentile,
     render_report,
@@ -100,7 +106,91 @@ def test_summary_and_report() -> None:
     probe = data["machine"]["speed_probe_ms"]
     assert probe > 0 and f"single-core speed probe {probe} ms" in report
     assert "stores: SQLite files" in report  # no `backend` recorded: the embedded default
+    assert "person's pace" not in report  # no paced phase in this run
+    paced = LoadResult("quickconnect_paced", 2, 1, latencies_ms=[40.0, 60.0], seconds=3.0)
+    with_paced = {
+        **data,
+        "paced_think_s": [1.0, 3.0],
+        "phases": {**data["phases"], "quickconnect_paced": paced.summary()},
+    }
+    report = render_report(with_paced)
+    assert "| QuickConnect at a person's pace | 2 | 0 |" in report
+    assert "pausing 1 to 3 s" in report
+    assert "(for information, not a target) at a person's pace: p95 59.0 ms" in report
+    assert "MISS: p95 turn latency = 385.0 ms" in report  # still judged without think time
     report = render_report({**data, "backend": "postgres"})
     assert (
         "stores: PostgreSQL for the account database and the tracker store, Redis locks" in report
     )
+
+
+class _EchoBot(BaseHTTPRequestHandler):
+    """A REST-channel look-alike that answers every message at once, noting when it came."""
+
+    arrivals: list[tuple[str, float]] = []
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.arrivals.append((body["sender"], time.monotonic()))
+        reply = json.dumps([{"text": f"you said {body['message']}"}]).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+@pytest.fixture
+def echo_bot() -> Iterator[str]:
+    _EchoBot.arrivals = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _EchoBot)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/webhooks/rest/webhook"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _gaps(sender_prefix: str) -> list[float]:
+    """Seconds between one conversation's consecutive messages, over all conversations."""
+    by_sender: dict[str, list[float]] = {}
+    for sender, at in _EchoBot.arrivals:
+        if sender.startswith(sender_prefix):
+            by_sender.setdefault(sender, []).append(at)
+    return [b - a for times in by_sender.values() for a, b in zip(times, times[1:], strict=False)]
+
+
+def test_paced_customers_pause_between_a_reply_and_their_next_message(echo_bot: str) -> None:
+    script = [("hi", "you said hi"), ("yes", "you said yes"), ("thanks", None)]
+    body = lambda sender, text: {"sender": sender, "message": text}  # noqa: E731
+    result = drive(
+        "paced", echo_bot, [script, script], rounds=1, body=body, check=check_rest_reply,
+        warmup_rounds=0, think_s=(0.3, 0.4),
+    )  # fmt: skip
+    assert result.requests == 6 and result.errors == []
+    gaps = _gaps("bench-0-")
+    assert len(gaps) == 4 and all(0.3 <= gap < 0.9 for gap in gaps)
+    # latency is timed from send to reply: the pauses are not in it
+    assert max(result.latencies_ms) < 300
+    assert result.seconds >= 0.6  # two pauses per conversation
+
+    _EchoBot.arrivals = []
+    flat = drive(
+        "flat", echo_bot, [script, script], rounds=1, body=body, check=check_rest_reply,
+        warmup_rounds=0,
+    )  # fmt: skip
+    assert flat.requests == 6 and flat.errors == []
+    assert all(gap < 0.3 for gap in _gaps("bench-0-"))
+
+
+def test_think_range_is_parsed_and_checked() -> None:
+    assert _think_range("1,3") == (1.0, 3.0)
+    assert _think_range("0.5,0.5") == (0.5, 0.5)
+    for bad in ("3,1", "1", "a,b", "-1,2"):
+        with pytest.raises(Exception, match="LOW"):
+            _think_range(bad)
