@@ -18,7 +18,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 # TensorFlow's oneDNN kernels choose code paths by CPU (AVX2, AVX-512, AMX), so the same data
 # and seeds trained different models on different machines of the same kind. Off: the same
-# kernels everywhere, for training, tests and the servers (see README, NLU evaluation).
+# kernels everywhere, for training, tests and the servers (see docs/nlu-experiments.md).
 export TF_ENABLE_ONEDNN_OPTS := 0
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 

@@ -47,7 +47,7 @@ QUIET_ENV = {
 # for training). A message is one small batch for DIET (and for TED when it predicts), too
 # small to gain from TensorFlow's default of a pool as large as the machine: on these 2-core
 # machines one thread each cut the Rasa server's CPU per message by about a tenth under
-# `make bench`, with a lower p95 in every pair measured (README, Benchmark). Values in the
+# `make bench`, with a lower p95 in every pair measured (docs/benchmark.md). Values in the
 # environment or .env win.
 SERVING_TF_THREADS = {
     "TF_INTER_OP_PARALLELISM_THREADS": "1",

@@ -2,7 +2,7 @@
 
 DIET is a neural network: trained again with another `random_seed`, or on another CPU with
 the same seed, it gives a different model, and on this project's data those draws moved the
-project test set between 0.929 and 0.966 accuracy (README, NLU evaluation). A multinomial
+project test set between 0.929 and 0.966 accuracy (docs/nlu-experiments.md). A multinomial
 logistic regression on the sparse sentence features DIET already gets (word and character
 n-gram counts) has one optimum whatever the seed or CPU, but alone it reads unseen phrasings
 less well. Averaging the two rankings keeps DIET's reach and damps its draw-to-draw swings.
