@@ -584,7 +584,7 @@ def bench_quickconnect(
             return problems
 
         pids = {name: proc.pid for name, proc in stack.processes.items()}
-        loads = {"quickconnect": None}
+        loads: dict[str, tuple[float, float] | None] = {"quickconnect": None}
         if paced_think_s:
             loads["quickconnect_paced"] = paced_think_s
         results: dict[str, LoadResult] = {}
@@ -709,14 +709,13 @@ def render_report(data: dict[str, Any]) -> str:
     think = data.get("paced_think_s")
     if think and "quickconnect_paced" in phases:
         lines += [
-            "",
             f"QuickConnect at a person's pace: the same customers, conversations and checks, "
             f"each customer pausing {think[0]:g} to {think[1]:g} s (uniformly drawn) between a "
             "reply and its next message, as someone reading and typing does; latency is timed "
             "from send to reply. The targets below are judged on the load with no think time.",
+            "",
         ]
     lines += [
-        "",
         "| phase | requests | errors | p50 ms | p95 ms | p99 ms | msg/s | peak RSS MB |",
         "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
