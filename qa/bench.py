@@ -818,7 +818,7 @@ def main(argv: list[str] | None = None) -> int:
         type=_think_range,
         default=DEFAULT_THINK_S,
         metavar="LOW,HIGH",
-        help="seconds a customer pauses before each reply in the paced phase (default 1,3)",
+        help="paced phase: seconds between a reply and the next message (default 1,3)",
     )
     parser.add_argument("--no-paced", action="store_true", help="skip the phase at a person's pace")
     parser.add_argument("--no-baseline", action="store_true", help="skip the rasa init baseline")

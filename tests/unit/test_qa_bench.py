@@ -24,6 +24,7 @@ from qa.bench import (
     machine,
     percentile,
     render_report,
+    rest_body,
     tree_cpu_seconds,
     tree_rss_mb,
 )
@@ -167,9 +168,8 @@ def _gaps(sender_prefix: str) -> list[float]:
 
 def test_paced_customers_pause_between_a_reply_and_their_next_message(echo_bot: str) -> None:
     script = [("hi", "you said hi"), ("yes", "you said yes"), ("thanks", None)]
-    body = lambda sender, text: {"sender": sender, "message": text}  # noqa: E731
     result = drive(
-        "paced", echo_bot, [script, script], rounds=1, body=body, check=check_rest_reply,
+        "paced", echo_bot, [script, script], rounds=1, body=rest_body, check=check_rest_reply,
         warmup_rounds=0, think_s=(0.3, 0.4),
     )  # fmt: skip
     assert result.requests == 6 and result.errors == []
@@ -181,7 +181,7 @@ def test_paced_customers_pause_between_a_reply_and_their_next_message(echo_bot: 
 
     _EchoBot.arrivals = []
     flat = drive(
-        "flat", echo_bot, [script, script], rounds=1, body=body, check=check_rest_reply,
+        "flat", echo_bot, [script, script], rounds=1, body=rest_body, check=check_rest_reply,
         warmup_rounds=0,
     )  # fmt: skip
     assert flat.requests == 6 and flat.errors == []
