@@ -23,6 +23,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from quickconnect.client_address import CLIENT_METADATA_KEY
 from quickconnect.db.session import unit_of_work
 from quickconnect.identifiers import normalize_account_number
 from quickconnect.services import identity
@@ -45,6 +46,17 @@ SYSTEM_UNAVAILABLE = (
     "I'm sorry, I can't reach our account systems right now, so I haven't looked up or changed "
     'anything. Please try again in a few minutes, or type "agent" and I\'ll get you a person.'
 )
+
+
+def client_key(tracker: Tracker) -> str | None:
+    """The client address the channel recorded on the latest customer message, if any
+    (`quickconnect.client_address`); verification limits failures per client with it."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            metadata = event.get("metadata")
+            key = metadata.get(CLIENT_METADATA_KEY) if isinstance(metadata, dict) else None
+            return str(key)[:80] if key else None
+    return None
 
 
 def apologise_for_outage(dispatcher: CollectingDispatcher, error: BaseException) -> None:

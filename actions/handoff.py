@@ -89,6 +89,9 @@ class ActionHandoff(Action):
                         tracker, customer.account_number if customer else None
                     ),
                     live_chat=tracker.get_latest_input_channel() in LIVE_CHAT_CHANNELS,
+                    account_tried_id=identity.account_tried(session, tracker.sender_id)
+                    if reason == "verification_failed"
+                    else None,
                 )
         except SYSTEM_ERRORS as error:
             apologise_for_outage(dispatcher, error)
@@ -100,7 +103,14 @@ class ActionHandoff(Action):
                 "I'm sorry, I couldn't verify your identity, so I can't access the account in "
                 "this chat. A person from our support team can help. "
             )
-        if case.queued:
+        if case.shared:
+            dispatcher.utter_message(
+                text=f"{opening}There is already an open case about this, {case.case_number}: "
+                "our support team follows it up with the account holder at the contact "
+                "details on file. Meanwhile I'm happy to help with anything that doesn't need "
+                "your account."
+            )
+        elif case.queued:
             wait = case.expected_wait_minutes or 5
             dispatcher.utter_message(
                 text=f"{opening}I've opened case {case.case_number} for you. A member of our "

@@ -4,7 +4,9 @@ The form asks for the account (number or phone on file; the fixed question is th
 `utter_ask_account_number`), then one knowledge factor (this module's question, which names
 the account's own security question).
 Every check is done by `quickconnect.services.identity` against the database, which also
-counts attempts per conversation; the slots only mirror its answers for the dialogue rules.
+counts failures per conversation, per account and per client address (the channel's
+metadata, `actions.common.client_key`); the slots only mirror its answers for the dialogue
+rules. A limit reached ends the form as failed, and the failure rule offers a person.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.common import with_outage_apology
+from actions.common import client_key, with_outage_apology
 from quickconnect.db.session import unit_of_work
 from quickconnect.services import identity
 
@@ -34,6 +36,32 @@ def _locked_out() -> dict[str, Any]:
         "account_number": FAILED_PLACEHOLDER,
         "verification_answer": FAILED_PLACEHOLDER,
     }
+
+
+# What the customer is told when a limit beyond this conversation refuses verification.
+REFUSAL_TEXT = {
+    identity.REFUSED_ACCOUNT: (
+        "For your security, identity checks for this account are paused in chat for now, "
+        "after several unsuccessful attempts. We've let the account holder know at the "
+        "contact details on file."
+    ),
+    identity.REFUSED_CLIENT: (
+        "For your security, I can't run more identity checks from this connection for a "
+        "while, after several unsuccessful attempts."
+    ),
+}
+WEAK_FACTOR_TEXT = (
+    "For your security, a bill amount that is the same as one of our standard prices can't "
+    "confirm who you are on its own. Please tell me the email address registered on the "
+    "account or the answer to your security question instead."
+)
+
+
+def _refused(dispatcher: CollectingDispatcher, refusal: str | None) -> dict[str, Any]:
+    """End the form as failed, saying which limit refused it when it is not the chat's own."""
+    if refusal in REFUSAL_TEXT:
+        dispatcher.utter_message(text=REFUSAL_TEXT[refusal])
+    return _locked_out()
 
 
 def _attempts_text(attempts_left: int) -> str:
@@ -58,9 +86,11 @@ class ValidateVerificationForm(FormValidationAction):
         if status == "failed":
             return _locked_out()
         with unit_of_work() as session:
-            found = identity.identify_account(session, tracker.sender_id, str(slot_value))
+            found = identity.identify_account(
+                session, tracker.sender_id, str(slot_value), client_key=client_key(tracker)
+            )
         if found.locked_out:
-            return _locked_out()
+            return _refused(dispatcher, found.refusal)
         if not found.found:
             dispatcher.utter_message(
                 text="I couldn't find an account with that number or phone number. Please check "
@@ -98,7 +128,12 @@ class ValidateVerificationForm(FormValidationAction):
         checked = identity.check_factor(material, account_number, answer)
         with unit_of_work() as session:
             result = identity.verify_factor(
-                session, tracker.sender_id, account_number, answer, checked=checked
+                session,
+                tracker.sender_id,
+                account_number,
+                answer,
+                checked=checked,
+                client_key=client_key(tracker),
             )
         if result.status == "verified":
             dispatcher.utter_message(text=f"Thanks, {result.first_name}, that matches our records.")
@@ -115,7 +150,10 @@ class ValidateVerificationForm(FormValidationAction):
                 f"{_attempts_text(result.attempts_left)}"
             )
             return {"verification_answer": None}
-        return _locked_out()
+        if result.status == "weak_factor":
+            dispatcher.utter_message(text=WEAK_FACTOR_TEXT)
+            return {"verification_answer": None}
+        return _refused(dispatcher, result.refusal)
 
 
 class ActionAskVerificationAnswer(Action):

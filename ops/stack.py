@@ -74,6 +74,7 @@ def server_environment(settings: Settings, *, rasa: bool = True) -> dict[str, st
             "ACTION_SERVER_PORT": str(settings.action_server_port),
             "ACTION_ENDPOINT_URL": settings.action_endpoint_url,
             "RASA_PORT": str(settings.rasa_port),
+            "TRUSTED_PROXIES": settings.trusted_proxies,
             "PYTHONPATH": str(PROJECT_ROOT),
         }
     )

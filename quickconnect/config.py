@@ -31,6 +31,9 @@ class Settings:
     db_statement_timeout_ms: int
     log_level: str
     tracker_cache_size: int = 500
+    # Reverse proxies / load balancers whose X-Forwarded-For names the client (comma list of
+    # addresses or networks); empty trusts none (quickconnect/client_address.py).
+    trusted_proxies: str = ""
 
     @property
     def action_endpoint_url(self) -> str:
@@ -52,4 +55,5 @@ def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
         db_statement_timeout_ms=int(env.get("DB_STATEMENT_TIMEOUT_MS", "5000")),
         log_level=env.get("LOG_LEVEL", "INFO"),
         tracker_cache_size=int(env.get("TRACKER_CACHE_SIZE", "500")),
+        trusted_proxies=env.get("TRUSTED_PROXIES", ""),
     )

@@ -17,6 +17,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from quickconnect.client_address import CLIENT_METADATA_KEY, client_key
 from rasa_extensions.guards import NO_REPLY_APOLOGY, precheck
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,23 @@ class GuardedRestInput(RestInput):
     @classmethod
     def name(cls) -> str:
         return "rest"
+
+    def get_metadata(self, request: Request) -> dict[str, Any] | None:
+        """The body's `metadata` object, plus the client's address for verification limits.
+
+        The address is the server's own finding (`client_address`): a client cannot set it.
+        """
+        body = request.json if isinstance(request.json, dict) else {}
+        given = body.get("metadata")
+        metadata = (
+            {k: v for k, v in given.items() if k != CLIENT_METADATA_KEY}
+            if isinstance(given, dict)
+            else {}
+        )
+        client = client_key(request.ip, request.headers.get("x-forwarded-for"))
+        if client:
+            metadata[CLIENT_METADATA_KEY] = client
+        return metadata or None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("guarded_rest_webhook", __name__)

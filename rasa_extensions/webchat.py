@@ -49,8 +49,10 @@ from sanic.response import HTTPResponse
 from websockets.connection import CLOSED
 from websockets.exceptions import ConnectionClosed
 
+from quickconnect.client_address import CLIENT_METADATA_KEY, client_key
 from quickconnect.db.session import unit_of_work
 from quickconnect.services import agent_console as console
+from quickconnect.services import identity
 from rasa_extensions.guards import NO_REPLY_APOLOGY, precheck
 
 logger = logging.getLogger(__name__)
@@ -290,6 +292,7 @@ class WebChatInput(InputChannel):
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
         conversation_id: str,
         frame: dict[str, Any],
+        client: str | None = None,
     ) -> None:
         text = frame.get("payload") or frame.get("text")
         shown = frame.get("text") if frame.get("payload") else None
@@ -323,6 +326,9 @@ class WebChatInput(InputChannel):
             # no live case (any more): make sure the bot is not left paused
             await self._append(app, conversation_id, [ConversationResumed()])
             output = WebOutput(self.hub, conversation_id)
+            metadata: dict[str, Any] = {"display_text": shown} if shown else {}
+            if client:
+                metadata[CLIENT_METADATA_KEY] = client
             await self.hub.to_customer(
                 conversation_id, {"type": "typing", "from": "bot", "on": True}
             )
@@ -333,7 +339,7 @@ class WebChatInput(InputChannel):
                         output,
                         conversation_id,
                         input_channel=CHANNEL,
-                        metadata={"display_text": shown} if shown else None,
+                        metadata=metadata or None,
                     )
                 )
             except Exception:
@@ -368,6 +374,8 @@ class WebChatInput(InputChannel):
         if not isinstance(token, str) or not SESSION_TOKEN.fullmatch(token):
             token = secrets.token_urlsafe(32)
         conversation_id = conversation_for(token)
+        # The peer address (or the one a trusted proxy forwards) for verification limits.
+        client = client_key(request.ip, request.headers.get("x-forwarded-for"))
         self.hub.customers[conversation_id].add(ws)
         try:
             live = await in_db(console.live_case, conversation_id)
@@ -399,7 +407,9 @@ class WebChatInput(InputChannel):
                 if frame.get("type") == "message":
                     frame = {k: v for k, v in frame.items() if isinstance(v, str)}
                     asyncio.create_task(
-                        self._customer_message(request.app, on_new_message, conversation_id, frame)
+                        self._customer_message(
+                            request.app, on_new_message, conversation_id, frame, client
+                        )
                     )
                 elif frame.get("type") == "typing":
                     live = await in_db(console.live_case, conversation_id)
@@ -689,6 +699,33 @@ class WebChatInput(InputChannel):
 
         async def hand_back(app: Any, agent: console.AgentInfo, case: str, body: dict) -> Any:
             return await close(app, agent, case, str(body.get("note") or ""), "hand_back")
+
+        async def lockouts(agent: console.AgentInfo, body: dict[str, Any]) -> Any:
+            return {"items": [i.as_json() for i in await in_db(identity.active_lockouts)]}
+
+        async def clear_lockout_route(request: Request, lockout_id: int) -> HTTPResponse:
+            async def act(agent: console.AgentInfo, body: dict[str, Any]) -> Any:
+                note = body.get("note")
+                if not isinstance(note, str) or not note.strip():
+                    raise ValueError("say how you confirmed who the customer is (note)")
+                try:
+                    await in_db(identity.clear_lockout, lockout_id, agent.id, note)
+                except LookupError as error:
+                    raise console.CaseUnavailable(str(error)) from error
+                return await lockouts(agent, body)
+
+            return await channel._agent_action(request, act)
+
+        async def lockouts_route(request: Request) -> HTTPResponse:
+            return await channel._agent_action(request, lockouts)
+
+        bp.add_route(lockouts_route, "/agent/api/lockouts", methods=["GET"], name="qc_lockouts")
+        bp.add_route(
+            clear_lockout_route,
+            "/agent/api/lockouts/<lockout_id:int>/clear",
+            methods=["POST"],
+            name="qc_lockout_clear",
+        )
 
         async def me_route(request: Request) -> HTTPResponse:
             return await channel._agent_action(request, me)

@@ -57,6 +57,7 @@
     $("login-view").hidden = true;
     $("console-view").hidden = false;
     connect();
+    loadLockouts();
   }
 
   $("login-form").addEventListener("submit", function (e) {
@@ -297,6 +298,43 @@
     if (!note) { flash("Write a resolution note first"); return; }
     closeChat("resolve", note).then(function () { $("resolve-note").value = ""; });
   });
+
+  // Verification lockouts (quickconnect/services/identity.py): list, and clear with a note.
+  function renderLockouts(list) {
+    var ul = $("lockouts");
+    ul.textContent = "";
+    $("lockout-count").textContent = list.length;
+    $("lockouts-empty").hidden = list.length > 0;
+    list.forEach(function (l) {
+      var li = el("li", "qitem lockout");
+      li.dataset.lockout = l.id;
+      var top = el("div", "top");
+      top.appendChild(el("span", "case", l.account_number));
+      top.appendChild(el("span", "wait", l.customer_name));
+      li.appendChild(top);
+      li.appendChild(el("p", "summary", l.failures + " failed attempts; paused until " +
+        new Date(l.locked_until).toLocaleString() + (l.holder_notified ? "; holder notified" : "")));
+      var row = el("div", "row");
+      var clear = el("button", "ghost", "Clear");
+      clear.type = "button";
+      clear.setAttribute("aria-label", "Clear lockout of " + l.account_number);
+      clear.addEventListener("click", function () {
+        var note = window.prompt("How did you confirm who the customer is? (saved on the record)");
+        if (!note || !note.trim()) return;
+        call("POST", "lockouts/" + encodeURIComponent(l.id) + "/clear", { note: note.trim() })
+          .then(function (d) { flash("Lockout of " + l.account_number + " cleared"); renderLockouts(d.items); })
+          .catch(function (err) { flash(err.message); });
+      });
+      row.appendChild(clear);
+      li.appendChild(row);
+      ul.appendChild(li);
+    });
+  }
+  function loadLockouts() {
+    if (!me) return;
+    call("GET", "lockouts").then(function (d) { renderLockouts(d.items); }).catch(function () {});
+  }
+  setInterval(loadLockouts, 30000);
 
   fetch(api + "me", { credentials: "same-origin" }).then(function (r) {
     if (r.ok) return r.json().then(showConsole);

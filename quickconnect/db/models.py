@@ -635,6 +635,11 @@ class Case(Base):
     assigned_at = Column(UTCDateTime(), nullable=True)
     resolution = Column(String(15), nullable=True)
     resolution_note = Column(Text, nullable=True)
+    # verification_failed cases: the account someone tried to verify as. One open case per
+    # account and reason is kept, so repeated guessing does not open case after case.
+    account_tried_id = Column(
+        Integer, ForeignKey("customers.id", ondelete="SET NULL"), nullable=True, index=True
+    )
 
 
 class CaseNote(Base):
@@ -741,12 +746,15 @@ class InteractionLog(Base):
 
 
 class VerificationAttempt(Base):
-    """Every identify/verify attempt; failures per conversation drive the lockout."""
+    """Every identify/verify attempt; failures drive the limits per conversation, account and
+    client (`quickconnect.services.identity`)."""
 
     __tablename__ = "verification_attempts"
     __table_args__ = (
         one_of("stage", ("identify", "verify")),
         Index("ix_verification_attempts_conversation_success", "conversation_id", "success"),
+        Index("ix_verification_attempts_customer_created", "customer_id", "created_at"),
+        Index("ix_verification_attempts_client_created", "client_key", "created_at"),
     )
 
     id = Column(Integer, primary_key=True)
@@ -756,7 +764,36 @@ class VerificationAttempt(Base):
     identifier_tried = Column(String(255), nullable=False)
     factor = Column(String(20), nullable=True)  # which factor matched on success
     success = Column(Boolean, nullable=False)
+    # Who sent it, as the channel saw it ("ip:203.0.113.7"); None when the channel did not say.
+    client_key = Column(String(80), nullable=True)
     created_at = created_at_column()
+
+
+class VerificationLockout(Base):
+    """Chat verification of one account refused for a while after repeated failures.
+
+    Opened by the failure that reaches the limit (across all conversations and channels);
+    ends at `locked_until`, or earlier when an agent clears it in the console.
+    """
+
+    __tablename__ = "verification_lockouts"
+    __table_args__ = (
+        Index("ix_verification_lockouts_customer_until", "customer_id", "locked_until"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    customer_id = customer_fk()
+    locked_at = Column(UTCDateTime(), nullable=False, default=utcnow)
+    locked_until = Column(UTCDateTime(), nullable=False)
+    failures = Column(Integer, nullable=False)  # failed attempts that triggered it
+    notification_id = Column(
+        Integer, ForeignKey("notifications_outbox.id", ondelete="SET NULL"), nullable=True
+    )
+    cleared_at = Column(UTCDateTime(), nullable=True)
+    cleared_by_agent_id = Column(
+        Integer, ForeignKey("agents.id", ondelete="SET NULL"), nullable=True
+    )
+    clear_note = Column(Text, nullable=True)
 
 
 class VerificationSession(Base):

@@ -2,7 +2,9 @@
 
 A `CS-` case records why and what happened so far; the customer gets its number and either
 the expected wait for an online agent or, with nobody online, how we will follow up.
-Asking again in the same conversation returns the open case instead of opening another.
+Asking again in the same conversation returns the open case instead of opening another, and
+failed verifications keep one open case per account tried: a guesser who starts chat after
+chat gets that case's number again, not a new case each time (`account_tried_id`).
 
 Nobody online and nobody verified means we have no way to reach the visitor, so the bot asks
 for an email address or phone number (`parse_follow_up_contact`, `book_follow_up`): it is
@@ -23,6 +25,7 @@ from quickconnect.db.models import (
     CASE_REASONS,
     Agent,
     Case,
+    CaseNote,
     Customer,
     NotificationOutbox,
     utcnow,
@@ -58,11 +61,14 @@ class CaseOpened:
     masked_contact: str | None  # where the follow-up goes, masked
     is_new: bool = True  # False when the conversation's open case was returned again
     queued: bool = False  # True when the chat waits in the agents' live queue
+    # True when another conversation's open case about the same account was reused (failed
+    # verifications): the team follows it up with the account holder, not with this chat.
+    shared: bool = False
 
     @property
     def needs_contact(self) -> bool:
         """Nobody can join the chat and we don't know how to reach the customer: ask them."""
-        return not self.queued and self.masked_contact is None
+        return not self.queued and self.masked_contact is None and not self.shared
 
 
 @dataclass(frozen=True)
@@ -100,18 +106,38 @@ def open_case(
     reason: str,
     summary: str,
     live_chat: bool = True,
+    account_tried_id: int | None = None,
 ) -> CaseOpened:
     """Open (or return this conversation's open) escalation case and say what happens next.
 
     `live_chat` says whether the customer's channel can show an agent's messages (the web
     chat can, the plain REST channel cannot): only then is the chat queued for an agent;
     otherwise, as with nobody online, the case stays open for a follow-up.
+    `account_tried_id` (failed verifications) is the account the conversation tried to verify
+    as: an open verification_failed case about it from another conversation is reused, with a
+    note for the agent, instead of opening another.
     """
     if reason not in REASONS:
         raise ValueError(f"unknown escalation reason {reason!r}; expected one of {REASONS}")
     customer = session.get(Customer, customer_id) if customer_id is not None else None
     case = _open_case(session, conversation_id)
     is_new = case is None
+    if case is None and reason == "verification_failed" and account_tried_id is not None:
+        shared = _open_case_about(session, account_tried_id, reason)
+        if shared is not None:
+            session.add(
+                CaseNote(
+                    case_id=shared.id,
+                    agent_id=None,
+                    body=f"Another conversation ({conversation_id}) failed verification for "
+                    f"this account at {utcnow():%Y-%m-%d %H:%M} UTC: {summary}",
+                    created_at=utcnow(),
+                )
+            )
+            session.flush()
+            return CaseOpened(
+                shared.case_number, agents_online(session), None, None, None, False, False, True
+            )
     if case is None:
         case = Case(
             case_number=allocate_identifier(session, Case, Case.case_number, CASE_PREFIX),
@@ -121,6 +147,7 @@ def open_case(
             summary=summary,
             status="open",
             created_at=utcnow(),
+            account_tried_id=account_tried_id if reason == "verification_failed" else None,
         )
         session.add(case)
     elif case.customer_id is None and customer is not None:
@@ -281,4 +308,19 @@ def _open_case(session: Session, conversation_id: str) -> Case | None:
         .where(Case.conversation_id == conversation_id, Case.status.in_(("open", "assigned")))
         .order_by(Case.created_at.desc(), Case.id.desc())
         .limit(1)
+    ).scalar_one_or_none()
+
+
+def _open_case_about(session: Session, account_tried_id: int, reason: str) -> Case | None:
+    """The open case for this reason about an account someone tried to verify as."""
+    return session.execute(
+        select(Case)
+        .where(
+            Case.account_tried_id == account_tried_id,
+            Case.reason == reason,
+            Case.status.in_(("open", "assigned")),
+        )
+        .order_by(Case.created_at.desc(), Case.id.desc())
+        .limit(1)
+        .with_for_update()
     ).scalar_one_or_none()

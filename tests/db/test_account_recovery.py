@@ -205,7 +205,7 @@ def test_parse_channel(text: str, channel: str | None) -> None:
 def test_unlock_after_failed_logins_needs_consent_and_resets_the_counter(
     session: Session, conversation_id: str
 ) -> None:
-    token = _verify(session, conversation_id, BRUNO, "$45.00")
+    token = _verify(session, conversation_id, BRUNO, "porto")
     bruno = _customer(session, BRUNO)
     check = ar.check_lock(session, conversation_id=conversation_id, token=token)
     assert check.status == "proposed" and check.lock.failed_attempts == 5

@@ -14,7 +14,7 @@ import os
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
@@ -40,15 +40,33 @@ def agent() -> Agent:
     return load_agent()
 
 
+# The stacks trust X-Forwarded-For from loopback (TRUSTED_PROXIES), as production trusts its
+# load balancer, so each test chat can come from an address of its own: verification counts
+# failures per client address, and the tests' chats are not one client.
+TEST_PROXIES = "127.0.0.0/8"
+
+
+def fresh_client_address() -> str:
+    """A fresh loopback address for one test client (only ever sent as a header value)."""
+    n = uuid.uuid4().int
+    return f"127.{n % 250 + 1}.{n // 250 % 250 + 1}.{n // 62500 % 250 + 1}"
+
+
 @dataclass
 class Chat:
-    """One customer conversation over the REST channel."""
+    """One customer conversation over the REST channel, from a client address of its own."""
 
     stack: Stack
     sender: str
+    client: str = field(default_factory=fresh_client_address)
 
     def say(self, message: object, timeout: float = 60) -> list[dict]:
-        return post_message(self.stack, {"sender": self.sender, "message": message}, timeout)
+        return post_message(
+            self.stack,
+            {"sender": self.sender, "message": message},
+            timeout,
+            headers={"X-Forwarded-For": self.client},
+        )
 
     def text(self, message: object) -> str:
         """All bot texts of one turn joined, for assertions."""
@@ -60,11 +78,13 @@ class Chat:
         return self.text(answer)
 
 
-def post_message(stack: Stack, body: object, timeout: float = 60) -> list[dict]:
+def post_message(
+    stack: Stack, body: object, timeout: float = 60, headers: dict[str, str] | None = None
+) -> list[dict]:
     request = urllib.request.Request(
         f"{stack.rasa_url}/webhooks/rest/webhook",
         data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **(headers or {})},
         method="POST",
     )
     with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310
@@ -99,6 +119,7 @@ def _start(settings_overrides: dict, log_dir: Path) -> Stack:
         rasa_host="127.0.0.1",
         rasa_port=free_port(),
         action_server_port=free_port(),
+        trusted_proxies=TEST_PROXIES,
         **settings_overrides,
     )
     stack = Stack(settings, log_dir=log_dir)

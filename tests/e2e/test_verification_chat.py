@@ -42,7 +42,7 @@ def test_three_failures_end_verification_with_a_case_number(chat: Chat) -> None:
     chat.text("which plan am I on?")
     chat.text("QC-100001")
     chat.text("wrong@example.com")
-    chat.text("$1.00")
+    chat.text("$1.23")
     final = chat.text("Rex")
     assert CASE_NUMBER.search(final), final
     # Even the right answer is refused in this conversation now.

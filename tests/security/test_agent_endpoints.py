@@ -30,6 +30,8 @@ AGENT_ENDPOINTS = [
     ("POST", "agent/api/cases/CS-000001/note", {"text": "note"}),
     ("POST", "agent/api/cases/CS-000001/resolve", {"note": "done"}),
     ("POST", "agent/api/cases/CS-000001/handback", {}),
+    ("GET", "agent/api/lockouts", None),
+    ("POST", "agent/api/lockouts/1/clear", {"note": "checked"}),
 ]
 
 
