@@ -64,6 +64,9 @@ def shared_web_stack() -> Iterator[Stack]:
             database_url=db_url,
             tracker_store_url=f"sqlite:///{root / 'tracker.db'}",
             lock_store_url="",
+            # X-Forwarded-For from loopback names the client, as from a load balancer, so a
+            # test can act as clients of its own (verification limits count per client)
+            trusted_proxies="127.0.0.0/8",
         )
         stack = Stack(settings, log_dir=root / "log")
         stack.start(timeout=240)
