@@ -96,7 +96,7 @@ class Customer:
 CUSTOMERS = (
     Customer("QC-100001", "alice.martin@example.com", "Unlimited Plus"),
     Customer("QC-100002", "Porto", "Unlimited Plus"),
-    Customer("QC-100003", "$70.00", "Basic 5GB"),
+    Customer("QC-100003", "Mochi", "Basic 5GB"),
     Customer("QC-100004", "Lagos", "Unlimited Plus"),
     Customer("QC-100005", "Pamuk", "Unlimited Plus"),
     Customer("QC-100006", "Beirut", "Family Share"),
