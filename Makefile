@@ -22,7 +22,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install spacy seed train run jobs test lint format validate pytest story-test clean
+.PHONY: help install spacy seed train run jobs outbox test lint format validate pytest story-test clean
 .PHONY: test-conversations test-conversations-postgres eval eval-ci bench bench-smoke
 
 help: ## List the commands
@@ -52,11 +52,14 @@ $(MODEL): $(TRAINING_INPUTS) $(SPACY_MODEL)/meta.json
 		--out models --fixed-model-name quickconnect
 	@touch $@
 
-run: seed train ## Set everything up, start the action server and the Rasa server (Ctrl-C stops)
+run: seed train ## Set everything up, start the action server, the Rasa server and the outbox worker (Ctrl-C stops)
 	$(BIN)/python -m ops.serve
 
 jobs: $(STAMPS)/installed ## Run due scheduled work now: booked plan changes, add-ons due to go live
 	$(BIN)/python -m quickconnect.jobs run-due
+
+outbox: $(STAMPS)/installed ## Send the due emails and SMS now and exit (make run keeps a worker sending them)
+	$(BIN)/python -m quickconnect.outbox run --once --jobs-every 0
 
 lint: $(STAMPS)/installed ## ruff lint and format check
 	$(BIN)/ruff check .

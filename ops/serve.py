@@ -1,10 +1,12 @@
-"""`make run`: start the action server and the Rasa server, print the URLs and the demo agent.
+"""`make run`: start the action server, the Rasa server and the outbox worker (emails, SMS,
+scheduled jobs), print the URLs and the demo agent.
 
-Ctrl-C stops both servers.
+Ctrl-C stops all three.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import time
@@ -25,6 +27,11 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _stop)
     try:
         stack.start()
+        stack.start_worker()
+        outbox = (
+            os.environ.get("SMTP_HOST")
+            or f"files in {os.environ.get('OUTBOX_DIR') or 'var/outbox/'}"
+        )
         url = f"{stack.rasa_url}/webhooks/rest/webhook"
         web = f"{stack.rasa_url}/webhooks/webchat"
         print(
@@ -35,6 +42,7 @@ QuickConnect assistant is running.
       demo agent: {DEMO_AGENT_USERNAME} / {DEMO_AGENT_PASSWORD}  (demo data only, from `make seed`)
   Rasa server (REST channel): {url}
   Action server:              {stack.action_url}/webhook
+  Outbox worker:              emails and SMS the bot sends go to {outbox}
   Logs:                       {stack.log_dir}/
 
 Talk to it (a demo customer, see README "Demo customers"):
@@ -45,7 +53,7 @@ Talk to it (a demo customer, see README "Demo customers"):
   curl -s -X POST {url} -H 'Content-Type: application/json' \\
        -d '{{"sender": "demo-1", "message": "alice.martin@example.com"}}'
 
-Press Ctrl-C to stop both servers."""
+Press Ctrl-C to stop everything."""
         )
         sys.stdout.flush()
         while all(p.poll() is None for p in stack.processes.values()):

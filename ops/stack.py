@@ -143,6 +143,10 @@ class Stack:
             ],
         )  # fmt: skip
 
+    def start_worker(self) -> None:
+        """The outbox worker: sends queued emails and SMS, runs the scheduled jobs."""
+        self._spawn("worker", [str(VENV_BIN / "python"), "-m", "quickconnect.outbox", "run"])
+
     def start(self, timeout: float = 180.0) -> Stack:
         self.start_actions()
         self.start_rasa()

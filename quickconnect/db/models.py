@@ -691,7 +691,9 @@ class AgentLoginAttempt(Base):
 
 
 class NotificationOutbox(Base):
-    """Emails and SMS waiting to be sent; a separate dispatcher delivers them."""
+    """Emails and SMS waiting to be sent; the outbox dispatcher (`quickconnect.outbox`)
+    claims each due row for a while (`claimed_until`), sends it, then marks it sent, or
+    retries it later with backoff and ends it `failed` after too many tries."""
 
     __tablename__ = "notifications_outbox"
     __table_args__ = (
@@ -710,6 +712,10 @@ class NotificationOutbox(Base):
     due_at = Column(UTCDateTime(), nullable=False, default=utcnow)
     created_at = created_at_column()
     sent_at = Column(UTCDateTime(), nullable=True)
+    attempts = Column(Integer, nullable=False, default=0, server_default="0")
+    last_error = Column(Text, nullable=True)
+    claimed_by = Column(String(64), nullable=True)  # the dispatcher sending it now
+    claimed_until = Column(UTCDateTime(), nullable=True)  # others may take it after this
 
 
 class ConsentRecord(Base):
