@@ -257,15 +257,25 @@ class ActionResetWorked(VerifiedAccountAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> list[EventType]:
-        recovery.record_reset_outcome(
+        outcome = recovery.record_reset_outcome(
             session,
             conversation_id=tracker.sender_id,
             token=tracker.get_slot("verification_token"),
             worked=True,
         )
+        if outcome.password_changed_at is not None:
+            checked = (
+                f"I can see the new password was set at "
+                f"{outcome.password_changed_at:%H:%M} UTC. "
+            )
+        else:  # what the account shows, not only what was said
+            checked = (
+                "Just so you know, I don't see a new password set through the link yet: if the "
+                "page didn't say your password was changed, open the link again to finish. "
+            )
         dispatcher.utter_message(
-            text=f"Great, I'm glad you're back in, {customer.first_name}! Keep your new password "
-            "to yourself. Is there anything else I can help with?"
+            text=f"Great, I'm glad you're back in, {customer.first_name}! {checked}Keep your new "
+            "password to yourself. Is there anything else I can help with?"
         )
         return [SlotSet("reset_follow_up", False)]
 
@@ -300,8 +310,15 @@ class ActionResetNotWorked(VerifiedAccountAction):
             )
         else:
             contacts = recovery.recovery_contacts(session, customer.customer_id)
+            changed = outcome.password_changed_at
+            seen = (
+                f"I can see a new password was set through the link at {changed:%H:%M} UTC, "
+                f"so please sign in at {recovery.SIGN_IN_URL} with that one. "
+                if changed is not None
+                else ""
+            )
             dispatcher.utter_message(
-                text="Sorry it didn't work. Here's what we can do next:\n"
+                text=f"Sorry it didn't work. {seen}Here's what we can do next:\n"
                 f"- send a new link by email to {contacts.masked_email} (the old one stops "
                 "working),\n"
                 f"- send it by SMS to {contacts.masked_phone} instead, or\n"

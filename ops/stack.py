@@ -75,6 +75,7 @@ def server_environment(settings: Settings, *, rasa: bool = True) -> dict[str, st
             "ACTION_ENDPOINT_URL": settings.action_endpoint_url,
             "RASA_PORT": str(settings.rasa_port),
             "TRUSTED_PROXIES": settings.trusted_proxies,
+            "PUBLIC_BASE_URL": settings.public_url,
             "PYTHONPATH": str(PROJECT_ROOT),
         }
     )

@@ -34,6 +34,13 @@ class Settings:
     # Reverse proxies / load balancers whose X-Forwarded-For names the client (comma list of
     # addresses or networks); empty trusts none (quickconnect/client_address.py).
     trusted_proxies: str = ""
+    # Where customers reach this server (links in emails and SMS: the password reset page).
+    # Empty: http://<RASA_HOST>:<RASA_PORT>.
+    public_base_url: str = ""
+
+    @property
+    def public_url(self) -> str:
+        return (self.public_base_url or f"http://{self.rasa_host}:{self.rasa_port}").rstrip("/")
 
     @property
     def action_endpoint_url(self) -> str:
@@ -56,4 +63,5 @@ def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
         log_level=env.get("LOG_LEVEL", "INFO"),
         tracker_cache_size=int(env.get("TRACKER_CACHE_SIZE", "500")),
         trusted_proxies=env.get("TRUSTED_PROXIES", ""),
+        public_base_url=env.get("PUBLIC_BASE_URL", ""),
     )

@@ -51,6 +51,7 @@ from websockets.exceptions import ConnectionClosed
 
 from quickconnect.client_address import CLIENT_METADATA_KEY, client_key
 from quickconnect.db.session import unit_of_work
+from quickconnect.services import account_recovery as recovery
 from quickconnect.services import agent_console as console
 from quickconnect.services import identity
 from rasa_extensions.guards import NO_REPLY_APOLOGY, precheck
@@ -66,6 +67,8 @@ STATIC_FILES = {
     "agent": ("agent.html", "text/html; charset=utf-8"),
     "agent.js": ("agent.js", "application/javascript; charset=utf-8"),
     "agent.css": ("agent.css", "text/css; charset=utf-8"),
+    "reset": ("reset.html", "text/html; charset=utf-8"),
+    "reset.js": ("reset.js", "application/javascript; charset=utf-8"),
 }
 COOKIE = "qc_agent_session"
 SESSION_TOKEN = re.compile(r"[A-Za-z0-9_-]{40,64}")
@@ -548,7 +551,9 @@ class WebChatInput(InputChannel):
                 "Cache-Control": "no-cache",
                 "Referrer-Policy": "same-origin",
             }
-            if filename == "agent.html":
+            if filename == "reset.html":  # the token is in the fragment; never leak it
+                headers["Referrer-Policy"] = "no-referrer"
+            if filename in ("agent.html", "reset.html"):
                 headers["X-Frame-Options"] = "DENY"
                 headers["Content-Security-Policy"] = (
                     "default-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; "
@@ -564,8 +569,39 @@ class WebChatInput(InputChannel):
 
             bp.add_route(serve, f"/{name}", methods=["GET"], name=f"qc_{name.replace('.', '_')}")
 
-        for filename in ("widget.js", "widget.css", "agent", "agent.js", "agent.css"):
+        for filename in (
+            "widget.js", "widget.css", "agent", "agent.js", "agent.css", "reset", "reset.js"
+        ):  # fmt: skip
             static_route(filename)
+
+        @bp.route("/reset", methods=["POST"])
+        async def reset_password(request: Request) -> HTTPResponse:
+            """The reset page's calls: {"token"} checks the link, with "password" and
+            "confirm" sets the new password (account_recovery.reset_password)."""
+            if not channel._same_origin(request):
+                return _json({"error": "cross-site request refused"}, 403)
+            try:
+                body = request.json
+            except Exception:
+                body = None
+            if not isinstance(body, dict) or not isinstance(body.get("token"), str):
+                return _json(
+                    {"error": "This reset link isn't valid. Please ask for a new one."}, 400
+                )
+            token = body["token"][:200]
+            try:
+                if "password" not in body:
+                    name = await in_db(recovery.check_reset_link, token)
+                    return _json({"ok": True, "first_name": name})
+                password, confirm = body.get("password"), body.get("confirm")
+                if not isinstance(password, str) or not isinstance(confirm, str):
+                    return _json({"error": "Type the new password twice."}, 400)
+                await in_db(recovery.reset_password, token, password, confirm)
+            except recovery.RecoveryError as error:
+                return _json({"error": str(error)}, 400)
+            return _json(
+                {"ok": True, "message": "Your password has been changed. You can sign in now."}
+            )
 
         @bp.websocket("/ws")
         async def customer_ws(request: Request, ws: Any) -> None:

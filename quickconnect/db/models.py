@@ -192,6 +192,9 @@ class LoginState(Base):
     failed_attempts = Column(Integer, nullable=False, default=0)
     locked_at = Column(UTCDateTime(), nullable=True)
     note = Column(Text, nullable=True)
+    # The online password, set through the reset page (Argon2id hash; None: never set here).
+    password_hash = Column(String(255), nullable=True)
+    password_changed_at = Column(UTCDateTime(), nullable=True)
 
     customer = relationship("Customer", back_populates="login_state")
 

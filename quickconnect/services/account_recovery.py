@@ -36,6 +36,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from quickconnect.config import load_settings
 from quickconnect.db.models import (
     Customer,
     LoginState,
@@ -46,6 +47,7 @@ from quickconnect.db.models import (
 )
 from quickconnect.identifiers import (
     hash_answer,
+    hash_secret,
     hash_token,
     mask_email,
     mask_phone,
@@ -65,7 +67,22 @@ from quickconnect.services.notifications import queue_notification
 WEBSITE = "https://www.quickconnect.example"
 FORGOT_PASSWORD_URL = f"{WEBSITE}/forgot-password"
 SIGN_IN_URL = f"{WEBSITE}/sign-in"
-RESET_URL = WEBSITE + "/reset?token={token}"
+# The reset page this project serves beside the widget (rasa_extensions/webchat.py). The
+# token is in the fragment, which browsers never send to a server or put in a Referer.
+RESET_PATH = "/webhooks/webchat/reset#token={token}"
+PASSWORD_MIN_LENGTH = 10
+PASSWORD_MAX_LENGTH = 128
+COMMON_PASSWORDS = frozenset(
+    {"password", "password1", "password123", "1234567890", "qwertyuiop", "iloveyou12",
+     "quickconnect", "quickconnect1", "letmein123", "welcome123", "abc1234567"}
+)  # fmt: skip
+
+
+def reset_url(token: str) -> str:
+    """The link a customer opens: PUBLIC_BASE_URL (this server by default) + the page."""
+    return load_settings().public_url + RESET_PATH.format(token=token)
+
+
 RESET_LINK_TTL = timedelta(minutes=30)
 RECENT_LINKS = timedelta(hours=24)  # "did you get the link?" looks this far back
 ESCALATE_AFTER_LINKS = 2  # a reset still failing after this many links goes to a person
@@ -170,6 +187,13 @@ class ResetFollowUp:
     worked: bool
     links_in_conversation: int
     case: CaseOpened | None  # escalated: the reset kept failing
+    # When the password was really changed on the reset page since this chat's first link
+    # (None: not changed), so the bot can say what the account shows, not just what was said.
+    password_changed_at: datetime | None = None
+
+
+class WeakPassword(RecoveryError):
+    """The new password breaks the rules; the link stays valid for another try."""
 
 
 @dataclass(frozen=True)
@@ -378,7 +402,7 @@ def send_reset_link(
             created_at=now,
         )
     )
-    url = RESET_URL.format(token=raw)
+    url = reset_url(raw)
     minutes = int(RESET_LINK_TTL.total_seconds() // 60)
     if channel == "sms":
         to_address, masked = customer.phone, mask_phone(customer.phone)
@@ -455,6 +479,84 @@ def redeem_reset_token(
     return RedeemedReset(row.customer_id, row.channel, unlocked)
 
 
+def _live_reset_token(session: Session, raw_token: str, now: datetime) -> PasswordResetToken:
+    """The unused, unexpired token a link carries; ResetLinkInvalid otherwise (not used up)."""
+    row = session.execute(
+        select(PasswordResetToken).where(PasswordResetToken.token_hash == hash_token(raw_token))
+    ).scalar_one_or_none()
+    if row is None:
+        raise ResetLinkInvalid("This reset link isn't valid. Please ask for a new one.")
+    if row.used_at is not None:
+        raise ResetLinkInvalid("This reset link has already been used. Please ask for a new one.")
+    if row.expires_at <= now:
+        raise ResetLinkInvalid("This reset link has expired. Please ask for a new one.")
+    return row
+
+
+def check_reset_link(session: Session, raw_token: str) -> str:
+    """The reset page opening: is the link still good? Returns the customer's first name."""
+    row = _live_reset_token(session, raw_token or "", utcnow())
+    return _customer(session, row.customer_id).first_name
+
+
+def password_problems(password: str, confirm: str, customer: Customer) -> list[str]:
+    """What is wrong with a new password (empty: fine), in words for the customer."""
+    problems: list[str] = []
+    if password != confirm:
+        problems.append("The two passwords don't match.")
+    if len(password) < PASSWORD_MIN_LENGTH:
+        problems.append(f"Use at least {PASSWORD_MIN_LENGTH} characters.")
+    if len(password) > PASSWORD_MAX_LENGTH:
+        problems.append(f"Use at most {PASSWORD_MAX_LENGTH} characters.")
+    if not re.search(r"[^\W\d_]", password) or not re.search(r"[\d\W_]", password):
+        problems.append("Mix letters with at least one number or symbol.")
+    lowered = password.casefold()
+    personal = [customer.first_name, customer.last_name, (customer.email or "").split("@")[0]]
+    if lowered in COMMON_PASSWORDS or len(set(lowered)) < 4:
+        problems.append("That password is too easy to guess.")
+    elif any(part and len(part) >= 3 and part.casefold() in lowered for part in personal):
+        problems.append("Don't use your name or email address in your password.")
+    return problems
+
+
+def reset_password(
+    session: Session, raw_token: str, password: str, confirm: str, *, now: datetime | None = None
+) -> RedeemedReset:
+    """The reset page's form: check the link and the new password, then store its hash.
+
+    A weak password or a mismatch raises WeakPassword and leaves the link usable; a good one
+    uses the link up (`redeem_reset_token`: once only, lifts a failed-login lock) and sets
+    the password, in one transaction.
+    """
+    now = now or utcnow()
+    row = _live_reset_token(session, raw_token or "", now)
+    problems = password_problems(password or "", confirm or "", _customer(session, row.customer_id))
+    if problems:
+        raise WeakPassword(" ".join(problems))
+    redeemed = redeem_reset_token(session, raw_token, now=now)
+    state = _login_state(session, redeemed.customer_id, lock=True)
+    state.password_hash = hash_secret(password)
+    state.password_changed_at = now
+    session.flush()
+    return redeemed
+
+
+def _password_changed_since(
+    session: Session, conversation_id: str, customer_id: int
+) -> datetime | None:
+    """When the password was set on the reset page after this chat's first reset link."""
+    first_link = session.execute(
+        select(func.min(PasswordResetToken.created_at)).where(
+            PasswordResetToken.conversation_id == conversation_id,
+            PasswordResetToken.customer_id == customer_id,
+        )
+    ).scalar_one_or_none()
+    changed = _login_state(session, customer_id).password_changed_at
+    if first_link is None or changed is None or changed < first_link:
+        return None
+    return changed
+
+
 def reset_delivery(session: Session, *, conversation_id: str, token: str | None) -> ResetDelivery:
     """Common issue "cannot receive recovery email": what was sent, where, and is it valid?"""
     verified = require_verified(session, conversation_id, token)
@@ -491,20 +593,23 @@ def record_reset_outcome(
     """The follow-up: log whether the reset worked; if it keeps failing, open a case."""
     verified = require_verified(session, conversation_id, token)
     links = _links_in_conversation(session, conversation_id, verified.customer_id)
+    changed = _password_changed_since(session, conversation_id, verified.customer_id)
     if worked:
         _log(
             session,
             verified.customer_id,
             conversation_id,
-            "Customer confirmed the password reset worked",
+            "Customer confirmed the password reset worked"
+            + ("" if changed else " (no new password set through the link yet)"),
             "resolved",
         )
-        return ResetFollowUp(True, links, None)
+        return ResetFollowUp(True, links, None, changed)
     _log(
         session,
         verified.customer_id,
         conversation_id,
-        f"Customer said the password reset did not work ({links} link(s) sent in this chat)",
+        f"Customer said the password reset did not work ({links} link(s) sent in this chat"
+        + (", though a new password was set through the link)" if changed else ")"),
         "reset_failed",
     )
     case = None
@@ -519,7 +624,7 @@ def record_reset_outcome(
                 "links in this chat. Needs technical support."
             ),
         )
-    return ResetFollowUp(False, links, case)
+    return ResetFollowUp(False, links, case, changed)
 
 
 # --- unlock -----------------------------------------------------------------------------------

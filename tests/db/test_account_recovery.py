@@ -70,7 +70,7 @@ def test_reset_link_goes_to_the_email_on_file_with_a_hashed_single_use_token(
     assert sent.links_in_conversation == 1
     message = session.get(m.NotificationOutbox, sent.outbox_id)
     assert message.to_address == "alice.martin@example.com" and message.channel == "email"
-    assert f"https://www.quickconnect.example/reset?token={sent.token}" in message.body
+    assert f"/webhooks/webchat/reset#token={sent.token}" in message.body
     stored = session.execute(
         select(m.PasswordResetToken).where(m.PasswordResetToken.customer_id == alice.id)
     ).scalar_one()
