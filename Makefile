@@ -75,9 +75,10 @@ validate: $(STAMPS)/installed ## rasa data validate; any warning fails
 pytest: train ## pytest: services on SQLite and PostgreSQL, then the real servers end to end
 	$(BIN)/pytest
 
-story-test: train ## rasa test on the test stories; any prediction error fails
+story-test: train ## rasa test on the test stories; any prediction error or broken reply fails
 	$(BIN)/rasa test core --model $(MODEL) --stories tests/stories \
 		--fail-on-prediction-errors --out results/core
+	$(BIN)/python -m qa.story_replies tests/stories
 
 test-conversations: train ## Live conversation tests (tests/conversations/*.yml) on the real servers
 	$(BIN)/python -m qa.conversations

@@ -2,4 +2,11 @@
 
 Handlers read slots, call one business function in `quickconnect.services`, and turn the
 result into events and messages. Business rules and SQL never live here.
+
+Importing the package installs the reply guard on every action's messages
+(`actions/reply_guard.py`): `rasa run actions --actions actions` imports it first.
 """
+
+from actions import reply_guard
+
+reply_guard.install()

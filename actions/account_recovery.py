@@ -24,13 +24,12 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions.changes import ASK_FOR_CONSENT, awaiting_consent, describe_confirmation
 from actions.common import VerifiedAccountAction, with_outage_apology
-from actions.forms import Question, VerifiedQuestionAction
+from actions.forms import FormSlotValidation, Question, VerifiedQuestionAction
 from actions.request import latest_request
 from quickconnect.db.session import unit_of_work
 from quickconnect.services import account_recovery as recovery
@@ -186,7 +185,7 @@ class ActionAskResetChannel(VerifiedQuestionAction):
         )
 
 
-class ValidatePasswordResetForm(FormValidationAction):
+class ValidatePasswordResetForm(FormSlotValidation):
     def name(self) -> str:
         return "validate_password_reset_form"
 
@@ -488,7 +487,7 @@ class ActionStartSecurityQuestions(VerifiedAccountAction):
         ]
 
 
-class ValidateSecurityQuestionsForm(FormValidationAction):
+class ValidateSecurityQuestionsForm(FormSlotValidation):
     def name(self) -> str:
         return "validate_security_questions_form"
 
@@ -610,7 +609,7 @@ class ActionStartContactUpdate(VerifiedAccountAction):
         ]
 
 
-class ValidateContactUpdateForm(FormValidationAction):
+class ValidateContactUpdateForm(FormSlotValidation):
     def name(self) -> str:
         return "validate_contact_update_form"
 

@@ -24,13 +24,18 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions.changes import ASK_FOR_CONSENT, awaiting_consent, describe_confirmation
 from actions.common import VerifiedAccountAction, with_outage_apology
-from actions.forms import Question, VerifiedQuestionAction, choice_buttons, verified_customer
+from actions.forms import (
+    FormSlotValidation,
+    Question,
+    VerifiedQuestionAction,
+    choice_buttons,
+    verified_customer,
+)
 from actions.request import latest_request
 from quickconnect.dates import resolve_date
 from quickconnect.db.models import utcnow
@@ -131,12 +136,16 @@ def _prefill(
 
 
 def _new_device(tracker: Tracker) -> dp.NewDevice | None:
-    if tracker.get_slot("dp_device") != NEW_DEVICE:
+    """The new device described in chat; None until its type and model are known (never the
+    text "None" of an empty slot)."""
+    device_type = tracker.get_slot("dp_new_device_type")
+    make_model = tracker.get_slot("dp_new_device_model")
+    if tracker.get_slot("dp_device") != NEW_DEVICE or not device_type or not make_model:
         return None
     value = parse_amount(str(tracker.get_slot("dp_new_device_value") or ""))
     return dp.NewDevice(
-        device_type=str(tracker.get_slot("dp_new_device_type")),
-        make_model=str(tracker.get_slot("dp_new_device_model")),
+        device_type=str(device_type),
+        make_model=str(make_model),
         value=value if value is not None else Decimal("0"),
     )
 
@@ -237,7 +246,7 @@ class ActionStartClaim(VerifiedAccountAction):
 # --- the forms ------------------------------------------------------------------------------------
 
 
-class _DeviceProtectionFormValidation(FormValidationAction, ABC):
+class _DeviceProtectionFormValidation(FormSlotValidation, ABC):
     """Validation shared by the three forms; each subclass names its form and its slots.
     (Abstract, so the action server does not register the base class itself.)"""
 
@@ -259,18 +268,25 @@ class _DeviceProtectionFormValidation(FormValidationAction, ABC):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
+        if not isinstance(slot_value, str) or not slot_value.strip():
+            return {"protection_plan_number": None}  # nothing given: the form asks for it
         with unit_of_work() as session:
             customer = verified_customer(session, tracker)
             if customer is None:
                 return {"protection_plan_number": None}
             try:
-                plan = dp.find_protection_plan(session, customer.customer_id, str(slot_value))
+                plan = dp.find_protection_plan(session, customer.customer_id, slot_value)
             except dp.UnknownProtectionPlan as unknown:
                 plans = dp.customer_plans(session, customer.customer_id)
                 listed = ", ".join(f"{p.plan_number} ({p.device_labels})" for p in plans)
+                on_file = (
+                    f"The plans on your account are: {listed}."
+                    if plans
+                    else "I can't see any active protection plan on your account."
+                )
                 dispatcher.utter_message(
-                    text=f"{unknown} The plans on your account are: {listed}. Plan numbers look "
-                    "like DP-123456 and are in your plan summary email."
+                    text=f"{unknown} {on_file} Plan numbers look like DP-123456 and are in your "
+                    "plan summary email."
                 )
                 return {"protection_plan_number": None}
         return {"protection_plan_number": plan.plan_number}
@@ -372,8 +388,10 @@ class _DeviceProtectionFormValidation(FormValidationAction, ABC):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
+        if not isinstance(slot_value, str) or not slot_value.strip():
+            return {"dp_tier": None}  # nothing given: the form asks for it
         with unit_of_work() as session:
-            tier = dp.find_tier(session, str(slot_value))
+            tier = dp.find_tier(session, slot_value)
         if tier is None:
             dispatcher.utter_message(
                 text=f'I couldn\'t find a protection plan called "{slot_value}". Please pick '
@@ -481,7 +499,11 @@ class ValidateClaimForm(_DeviceProtectionFormValidation):
             customer = verified_customer(session, tracker)
             if customer is None:
                 return {"dp_device": None}
-            plan = dp.find_protection_plan(session, customer.customer_id, plan_number)
+            try:
+                plan = dp.find_protection_plan(session, customer.customer_id, plan_number)
+            except dp.UnknownProtectionPlan as unknown:  # the plan number is asked again
+                dispatcher.utter_message(text=str(unknown))
+                return {"dp_device": None, "protection_plan_number": None}
             everything = dp.customer_devices(session, customer.customer_id)
         on_plan = dp.match_device(plan.devices, text)
         if on_plan is not None:
@@ -555,9 +577,14 @@ class ActionAskDevice(VerifiedQuestionAction):
 
     def question(self, session: Session, customer: VerifiedCustomer, tracker: Tracker) -> Question:
         if tracker.active_loop_name == CLAIM_FORM:
-            plan = dp.find_protection_plan(
-                session, customer.customer_id, tracker.get_slot("protection_plan_number")
-            )
+            try:
+                plan = dp.find_protection_plan(
+                    session, customer.customer_id, tracker.get_slot("protection_plan_number")
+                )
+            except dp.UnknownProtectionPlan:  # no plan yet: ask without naming one
+                return Question(
+                    'Which device is the claim for? Tell me its make and model, e.g. "my Pixel".'
+                )
             return Question(
                 f"Which device is the claim for? {plan.plan_number} covers your "
                 f"{plan.device_labels}.",
@@ -589,10 +616,17 @@ class ActionAskTier(VerifiedQuestionAction):
     slot = "dp_tier"
 
     def question(self, session: Session, customer: VerifiedCustomer, tracker: Tracker) -> Question:
+        plan: dp.PlanView | None = None
         if tracker.active_loop_name == MANAGE_FORM:
-            plan = dp.find_protection_plan(
-                session, customer.customer_id, tracker.get_slot("protection_plan_number")
-            )
+            try:
+                plan = dp.find_protection_plan(
+                    session, customer.customer_id, tracker.get_slot("protection_plan_number")
+                )
+            except dp.UnknownProtectionPlan:
+                plan = None
+        new = _new_device(tracker)
+        device_id = _device_id(tracker)
+        if plan is not None:
             fitting: list[dp.TierOption] | None = None
             for device in plan.devices:
                 fits = dp.tiers_for(session, device.device_type, device.value)
@@ -602,21 +636,26 @@ class ActionAskTier(VerifiedQuestionAction):
                 f"{plan.plan_number} is on {plan.tier.name} ({_money(plan.tier.monthly_price)}"
                 "/month per device). You can switch to:"
             )
-        else:
-            device_id = _device_id(tracker)
-            if device_id is not None:
-                device = next(
+        elif device_id is not None or new is not None:
+            device = next(
+                (
                     d
                     for d in dp.customer_devices(session, customer.customer_id)
                     if d.device_id == device_id
-                )
+                ),
+                None,
+            )
+            if device is not None:
                 device_type, value, label = device.device_type, device.value, device.label
-            else:
-                new = _new_device(tracker)
-                assert new is not None
+            elif new is not None:
                 device_type, value, label = new.device_type, new.value, new.label
-            options = dp.tiers_for(session, device_type, value)
+            else:  # a device id that is not this customer's: ask without naming a device
+                device_type, value, label = "", None, ""
+            options = dp.tiers_for(session, device_type, value) if device_type else []
             intro = f"These protection plans fit your {label}:"
+        else:  # neither a plan nor a device known yet (a slot cleared mid-form)
+            options = dp.all_tiers(session)
+            intro = "These are our protection plans:"
         if not options:
             return Question(
                 "I'm sorry, none of our protection plans fits that. Plans cover phones, "

@@ -9,14 +9,15 @@ customer's devices, plans, contacts on file) is an `action_ask_<slot>`, built on
 
 from __future__ import annotations
 
-from abc import abstractmethod
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
@@ -75,3 +76,30 @@ def verified_customer(session: Session, tracker: Tracker) -> VerifiedCustomer | 
     return identity.verified_customer(
         session, tracker.sender_id, tracker.get_slot("verification_token")
     )
+
+
+class FormSlotValidation(FormValidationAction, ABC):
+    """A form's `validate_<form>` that validates only the values the customer gave.
+
+    Rasa hands a form's validation every slot set since the customer's last message as a
+    candidate, including the ones a flow's start action has just cleared
+    (`SlotSet(slot, None)`) when the form starts in the same turn as verification. rasa-sdk
+    then calls `validate_<slot>(None, ...)`, and a validator that formats its value answered
+    "I can't find an active device protection plan None" (issue #30) or "didn't catch" the
+    incident, the date and the description before any was asked. A cleared slot is not an
+    answer: it stays empty and the form asks for it. Abstract, so it is not registered.
+    """
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        given = {k: v for k, v in tracker.slots_to_validate().items() if v is not None}
+
+        def slots_to_validate() -> dict[str, Any]:
+            return dict(given)
+
+        tracker.slots_to_validate = slots_to_validate  # type: ignore[method-assign]
+        return await super().get_validation_events(dispatcher, tracker, domain)

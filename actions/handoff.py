@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import SYSTEM_ERRORS, apologise_for_outage, with_outage_apology
+from actions.forms import FormSlotValidation
 from quickconnect.db.session import unit_of_work
 from quickconnect.services import handoff, identity
 
@@ -184,7 +185,7 @@ class ActionAskFollowupContact(Action):
         return []
 
 
-class ValidateFollowupContactForm(FormValidationAction):
+class ValidateFollowupContactForm(FormSlotValidation):
     """Accepts an email address or phone number (stored normalised); anything else re-asks."""
 
     def name(self) -> str:

@@ -17,13 +17,18 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions.changes import ASK_FOR_CONSENT, awaiting_consent, describe_confirmation
 from actions.common import VerifiedAccountAction, with_outage_apology
-from actions.forms import Question, VerifiedQuestionAction, choice_buttons, verified_customer
+from actions.forms import (
+    FormSlotValidation,
+    Question,
+    VerifiedQuestionAction,
+    choice_buttons,
+    verified_customer,
+)
 from actions.request import latest_request
 from quickconnect.catalog import PLANS
 from quickconnect.dates import resolve_date
@@ -174,7 +179,7 @@ class ActionStartPlanChange(VerifiedAccountAction):
         return events
 
 
-class ValidatePlanChangeForm(FormValidationAction):
+class ValidatePlanChangeForm(FormSlotValidation):
     def name(self) -> str:
         return "validate_plan_change_form"
 
@@ -207,8 +212,10 @@ class ValidatePlanChangeForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> dict[str, Any]:
+        if not isinstance(slot_value, str) or not slot_value.strip():
+            return {"plan_name": None}  # nothing given: the form asks for it
         with unit_of_work(read_only=True) as session:
-            chosen = plan_change.find_plan(session, str(slot_value))
+            chosen = plan_change.find_plan(session, slot_value)
             customer = verified_customer(session, tracker)
             current = plans.current_plan(session, customer.customer_id) if customer else None
         if chosen is None:
@@ -235,7 +242,7 @@ class ActionAskPlanName(VerifiedQuestionAction):
     slot = "plan_name"
 
     def question(self, session: Session, customer: VerifiedCustomer, tracker: Tracker) -> Question:
-        need = tracker.get_slot("plan_need")
+        need = tracker.get_slot("plan_need") or None  # "" (an empty answer) is no need
         need = None if need in (None, NO_PARTICULAR_NEED) else need
         options = plan_change.recommend_plans(session, customer.customer_id, need)
         if need and options:

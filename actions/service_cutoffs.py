@@ -19,7 +19,6 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
@@ -30,6 +29,7 @@ from actions.changes import (
     describe_confirmation,
 )
 from actions.common import VerifiedAccountAction
+from actions.forms import FormSlotValidation
 from actions.request import latest_request
 from quickconnect.dates import format_day, resolve_date
 from quickconnect.identifiers import CASE_PREFIX, TICKET_PREFIX, find_identifier, parse_amount
@@ -339,7 +339,7 @@ class ActionStartPaymentPlan(VerifiedAccountAction):
         return events
 
 
-class ValidatePaymentPlanForm(FormValidationAction):
+class ValidatePaymentPlanForm(FormSlotValidation):
     def name(self) -> str:
         return "validate_payment_plan_form"
 

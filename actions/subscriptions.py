@@ -17,7 +17,6 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
@@ -28,7 +27,13 @@ from actions.changes import (
     describe_confirmation,
 )
 from actions.common import VerifiedAccountAction, with_outage_apology
-from actions.forms import Question, VerifiedQuestionAction, choice_buttons, verified_customer
+from actions.forms import (
+    FormSlotValidation,
+    Question,
+    VerifiedQuestionAction,
+    choice_buttons,
+    verified_customer,
+)
 from actions.request import latest_request
 from quickconnect.db.session import unit_of_work
 from quickconnect.services import changes, interactions, subscriptions
@@ -168,7 +173,7 @@ class ActionStartSubscription(VerifiedAccountAction):
         ]
 
 
-class ValidateSubscriptionForm(FormValidationAction):
+class ValidateSubscriptionForm(FormSlotValidation):
     def name(self) -> str:
         return "validate_subscription_form"
 
@@ -273,6 +278,11 @@ class ActionAskServiceTier(VerifiedQuestionAction):
         operation = tracker.get_slot("subscription_operation") or "add"
         name = tracker.get_slot("service_name")
         code = subscriptions.find_service(name)
+        if code is None:  # the add-on was cleared mid-form: ask without naming one
+            return Question(
+                "Which add-on and which option would you like? Tell me the add-on's name, or "
+                'say "list my add-ons" to see what you have and what you can add.'
+            )
         choices = subscriptions.tier_choices(session, customer.customer_id, operation, code)
         options = "\n".join(f"- {t.name}: {usd(t.monthly_price)}/month" for t in choices)
         return Question(

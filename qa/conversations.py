@@ -34,6 +34,12 @@ The format (README, "Conversation tests"):
 
 `:conversation_id` in a check's SQL is bound to the id of the conversation being run.
 
+Every bot message of every turn also passes the reply guard (`quickconnect.reply_guard`): a
+message with an internal value in it (`None`, `nan`, an unfilled `{slot}`, a Python repr)
+fails the turn, whatever the conversation expects, and the servers this runner starts run
+with `QC_REPLY_GUARD=strict` so they send such a message unchanged instead of cleaning it.
+The summary says how many replies the guard checked.
+
 Each conversation starts from a freshly seeded account database and a new conversation id.
 """
 
@@ -41,6 +47,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import re
 import sys
 import time
@@ -55,6 +62,7 @@ from typing import Any
 
 import yaml
 
+from quickconnect import reply_guard
 from quickconnect.config import PROJECT_ROOT
 
 DEFAULT_DIR = PROJECT_ROOT / "tests" / "conversations"
@@ -568,13 +576,30 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def check_replies(result: TurnResult, tally: reply_guard.Tally | None = None) -> list[str]:
+    """The reply guard on every bot message of the turn: one failure per broken message."""
+    tally = tally if tally is not None else reply_guard.Tally()
+    failures = []
+    for message in result.messages:
+        defects = tally.check(message)
+        if defects:
+            failures.append(
+                f"reply guard: {'; '.join(defects)} in the bot message {message_text(message)!r}"
+            )
+    return failures
+
+
 def check_turn(
-    turn: Turn, result: TurnResult, query: Callable[[str], list[tuple[Any, ...]]]
+    turn: Turn,
+    result: TurnResult,
+    query: Callable[[str], list[tuple[Any, ...]]],
+    tally: reply_guard.Tally | None = None,
 ) -> list[str]:
-    """Every failed expectation of one turn (empty when the turn passed)."""
-    failures: list[str] = []
+    """Every failed expectation of one turn (empty when the turn passed); the reply guard's
+    findings come first, as they hold for every turn of every conversation."""
     if result.error:
         return [f"the turn failed: {result.error}"]
+    failures = check_replies(result, tally)
     if turn.intent is not None and turn.intent not in (result.intent, result.full_intent):
         failures.append(
             f"expected intent {turn.intent!r}, NLU gave {result.full_intent!r}"
@@ -658,6 +683,7 @@ class ConversationRunner:
         self.database = AccountDatabase(database_url)
         self.events = TrackerEvents(tracker_store_url)
         self._slot_domain: Any = None
+        self.guard = reply_guard.Tally()  # every bot message of every conversation run
 
     def close(self) -> None:
         self.database.close()
@@ -689,7 +715,7 @@ class ConversationRunner:
             history.extend(events)
             result.slots, result.active_loop = self._state(sender, history)
             transcript.append(result)
-            failures = check_turn(turn, result, lambda sql: self._query(sql, sender))
+            failures = check_turn(turn, result, lambda sql: self._query(sql, sender), self.guard)
             if failures:
                 return Outcome(
                     conversation,
@@ -744,10 +770,17 @@ def run_all(
     return outcomes
 
 
-def summary(outcomes: Sequence[Outcome], total: int, seconds: float) -> str:
+def summary(
+    outcomes: Sequence[Outcome],
+    total: int,
+    seconds: float,
+    guard: reply_guard.Tally | None = None,
+) -> str:
     passed = sum(o.passed for o in outcomes)
     failed = [o for o in outcomes if not o.passed]
     lines = [f"\n{passed} passed, {len(failed)} failed, {total} conversations in {seconds:.0f}s"]
+    if guard is not None:
+        lines.append(guard.summary())
     if len(outcomes) < total:
         lines.append(f"({total - len(outcomes)} not run: --fail-fast)")
     lines.extend(f"  failed: {o.conversation.label} (turn {o.failed_turn})" for o in failed)
@@ -808,9 +841,13 @@ def main(argv: list[str] | None = None) -> int:
             )
         finally:
             runner.close()
+        guard = runner.guard
     else:
         from qa.live import scratch_stack
 
+        # The servers started here send a broken reply unchanged (and log it) instead of
+        # cleaning it, so the guard's check on each reply above sees what went wrong.
+        os.environ[reply_guard.ENV_VAR] = reply_guard.STRICT
         print(f"Starting the action server and the Rasa server ({args.backend})...")
         with scratch_stack(args.backend, model=args.model, credentials=args.credentials) as (
             endpoints,
@@ -826,7 +863,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
             finally:
                 runner.close()
-    print(summary(outcomes, len(conversations), time.monotonic() - started))
+            guard = runner.guard
+    print(summary(outcomes, len(conversations), time.monotonic() - started, guard))
     return 0 if all(o.passed for o in outcomes) and len(outcomes) == len(conversations) else 1
 
 

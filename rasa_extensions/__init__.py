@@ -4,10 +4,11 @@ Importing this package also installs `action_schema` (action-server responses va
 validator compiled once), `endpoints` (HTTP sessions kept between calls), `graph_runner` (the
 model's graph run in an order worked out once, without Dask), `nlu_worker` (messages parsed
 in a worker thread, off the event loop), `tf_inference` (the models' TensorFlow graphs
-called directly) and `slot_copy` (slots copied without the generic copy protocol): Rasa
-imports it at start-up for the tracker and lock stores (endpoints.yml) and the web chat
+called directly), `slot_copy` (slots copied without the generic copy protocol) and
+`reply_guard` (every bot message checked for internal values before it is logged and sent):
+Rasa imports it at start-up for the tracker and lock stores (endpoints.yml) and the web chat
 channel (credentials.yml), before it loads the model, so every server process of the project
-runs with all six.
+runs with all seven.
 """
 
 from rasa_extensions import (
@@ -15,6 +16,7 @@ from rasa_extensions import (
     endpoints,
     graph_runner,
     nlu_worker,
+    reply_guard,
     slot_copy,
     tf_inference,
 )
@@ -25,3 +27,4 @@ graph_runner.install()
 nlu_worker.install()
 tf_inference.install()
 slot_copy.install()
+reply_guard.install()

@@ -376,9 +376,11 @@ def _plan_row(
             query = query.with_for_update()
         plan = session.execute(query).scalar_one_or_none()
     if plan is None:
-        shown = number or (plan_number or "").strip() or "that number"
+        # Only a plan number is repeated back; anything else (nothing, a word) is "that plan".
         raise UnknownProtectionPlan(
-            f"I can't find an active device protection plan {shown} on your account."
+            f"I can't find an active device protection plan {number} on your account."
+            if number
+            else "I can't find that device protection plan on your account."
         )
     return plan
 
@@ -404,6 +406,14 @@ def find_tier(session: Session, name_or_code: str | None) -> TierOption | None:
         if re.search(rf"\b{re.escape(tier.name.split()[-1].lower())}\b", text)
     ]
     return _tier_option(found[0]) if len(found) == 1 else None
+
+
+def all_tiers(session: Session) -> list[TierOption]:
+    """Every protection tier, cheapest first (a question asked before the device is known)."""
+    tiers = session.execute(
+        select(ProtectionTier).order_by(ProtectionTier.monthly_price, ProtectionTier.id)
+    ).scalars()
+    return [_tier_option(tier) for tier in tiers]
 
 
 def tiers_for(session: Session, device_type: str, value: Decimal | None) -> list[TierOption]:
@@ -1175,8 +1185,11 @@ def look_up_claim(
             .where(Claim.claim_number == number, ProtectionPlan.customer_id == customer_id)
         ).scalar_one_or_none()
     if claim is None:
-        shown = number or (claim_number or "").strip() or "that number"
-        raise UnknownClaim(f"I can't find a claim {shown} on your account.")
+        raise UnknownClaim(
+            f"I can't find a claim {number} on your account."
+            if number
+            else "I can't find that claim on your account."
+        )
     view = _claim_view(session, claim)
     log_interaction(
         session,

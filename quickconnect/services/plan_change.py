@@ -496,7 +496,11 @@ def quote_plan_change(
     effective = effective_date or today
     new = _plan_by_code(session, new_plan_code) if new_plan_code else None
     if new is None:
-        raise UnknownPlan(f"There is no plan called {new_plan_code!r}.")
+        raise UnknownPlan(
+            f"There is no plan called {new_plan_code!r}."
+            if new_plan_code
+            else "I don't know which plan you'd like yet. Which plan should I quote?"
+        )
     if not new.offered:
         raise PlanNotOffered(f"{new.name} is no longer offered, so it can't be chosen.")
     customer = _customer(session, customer_id)

@@ -5,6 +5,11 @@ Two stacks are started per test session:
 - `postgres_stack`: production-like (PostgreSQL account DB and tracker store, Redis locks),
   in a database created for this run and dropped afterwards.
 PostgreSQL or Redis being unreachable fails these tests (TEST_POSTGRES_URL= empty skips).
+
+Both stacks run with the reply guard strict (`QC_REPLY_GUARD=strict`: a broken reply is sent
+unchanged), and `post_message` checks every bot message it receives with the same guard: an
+internal value in a reply (`None`, `nan`, an unfilled `{slot}`, a Python repr) fails the test
+that got it. The session's summary says how many replies were checked.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import sqlalchemy as sa
 from rasa.core.agent import Agent
 
 from ops.stack import DEFAULT_MODEL, Stack, free_port
+from quickconnect import reply_guard
 from quickconnect.config import load_settings
 from quickconnect.db.migrate import upgrade
 from quickconnect.db.session import make_engine, unit_of_work
@@ -32,6 +38,14 @@ DEFAULT_PG = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
 
 pytestmark = pytest.mark.e2e
+
+# Every bot message an end-to-end test received, checked by the reply guard.
+REPLIES = reply_guard.Tally()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if REPLIES.checked:
+        terminalreporter.write_line(f"e2e {REPLIES.summary()}")
 
 
 @pytest.fixture(scope="session")
@@ -88,7 +102,16 @@ def post_message(
         method="POST",
     )
     with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310
-        return json.loads(resp.read())
+        messages = json.loads(resp.read())
+    sender = body.get("sender") if isinstance(body, dict) else None
+    for message in messages if isinstance(messages, list) else []:
+        if isinstance(message, dict) and (defects := REPLIES.check(message, str(sender))):
+            pytest.fail(
+                f"reply guard: {'; '.join(defects)} in the bot message {message.get('text')!r} "
+                f"(conversation {sender})",
+                pytrace=False,
+            )
+    return messages
 
 
 def query(stack: Stack, sql: str, **params: object) -> list[tuple]:
@@ -114,6 +137,7 @@ def _prepare_database(url: str) -> None:
 def _start(settings_overrides: dict, log_dir: Path) -> Stack:
     if not DEFAULT_MODEL.exists():
         pytest.fail(f"No trained model at {DEFAULT_MODEL}: run `make train` first")
+    os.environ[reply_guard.ENV_VAR] = reply_guard.STRICT  # the servers inherit it
     settings = replace(
         load_settings(),
         rasa_host="127.0.0.1",
