@@ -23,7 +23,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from quickconnect.client_address import CLIENT_METADATA_KEY
+from actions.client_context import latest_client
 from quickconnect.db.session import unit_of_work
 from quickconnect.identifiers import normalize_account_number
 from quickconnect.services import identity
@@ -51,12 +51,7 @@ SYSTEM_UNAVAILABLE = (
 def client_key(tracker: Tracker) -> str | None:
     """The client address the channel recorded on the latest customer message, if any
     (`quickconnect.client_address`); verification limits failures per client with it."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            metadata = event.get("metadata")
-            key = metadata.get(CLIENT_METADATA_KEY) if isinstance(metadata, dict) else None
-            return str(key)[:80] if key else None
-    return None
+    return latest_client({"events": tracker.events})
 
 
 def apologise_for_outage(dispatcher: CollectingDispatcher, error: BaseException) -> None:

@@ -23,6 +23,10 @@ from actions.common import client_key, with_outage_apology
 from quickconnect.db.session import unit_of_work
 from quickconnect.services import identity
 
+# Channels where the client chooses the conversation id, so knowing one is no proof of
+# being its customer: a verification there is bound to the client's address.
+CLIENT_NAMED_CHANNELS = {"rest"}
+
 # The factor the customer typed is never kept in a slot once checked.
 VERIFIED_PLACEHOLDER = "[verified]"
 FAILED_PLACEHOLDER = "[not verified]"
@@ -134,6 +138,8 @@ class ValidateVerificationForm(FormValidationAction):
                 answer,
                 checked=checked,
                 client_key=client_key(tracker),
+                # over REST the client names the conversation: hold only for this client
+                bind_client=tracker.get_latest_input_channel() in CLIENT_NAMED_CHANNELS,
             )
         if result.status == "verified":
             dispatcher.utter_message(text=f"Thanks, {result.first_name}, that matches our records.")

@@ -13,9 +13,16 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from contextvars import ContextVar
 from functools import cache
 
 CLIENT_METADATA_KEY = "qc_client"
+
+# The client of the message the action server is handling now (set per action call by
+# `actions/client_context.py`; None outside one). Verification made over the REST channel,
+# whose conversation id the client chooses, is only honoured for the same client
+# (`identity.verified_customer`).
+current_client: ContextVar[str | None] = ContextVar("qc_current_client", default=None)
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 

@@ -1,5 +1,6 @@
-"""Verification that cannot be brute-forced: attempts per client, lockouts per account, and
-the account a verification_failed case is about (one open case per account and reason).
+"""Verification that cannot be brute-forced: attempts per client, lockouts per account, the
+account a verification_failed case is about (one open case per account and reason), and the
+client a REST verification is bound to.
 
 Revision ID: 0008
 Revises: 0007
@@ -24,6 +25,9 @@ def upgrade() -> None:
             "ix_verification_attempts_customer_created", ["customer_id", "created_at"]
         )
         batch.create_index("ix_verification_attempts_client_created", ["client_key", "created_at"])
+
+    with op.batch_alter_table("verification_sessions") as batch:
+        batch.add_column(sa.Column("client_key", sa.String(length=80), nullable=True))
 
     with op.batch_alter_table("cases") as batch:
         batch.add_column(sa.Column("account_tried_id", sa.Integer(), nullable=True))
@@ -89,6 +93,8 @@ def downgrade() -> None:
         batch.drop_index("ix_cases_account_tried_id")
         batch.drop_constraint("fk_cases_account_tried_id_customers", type_="foreignkey")
         batch.drop_column("account_tried_id")
+    with op.batch_alter_table("verification_sessions") as batch:
+        batch.drop_column("client_key")
     with op.batch_alter_table("verification_attempts") as batch:
         batch.drop_index("ix_verification_attempts_client_created")
         batch.drop_index("ix_verification_attempts_customer_created")

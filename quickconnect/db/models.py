@@ -817,6 +817,9 @@ class VerificationSession(Base):
     verified_at = Column(UTCDateTime(), nullable=False, default=utcnow)
     expires_at = Column(UTCDateTime(), nullable=False)
     revoked_at = Column(UTCDateTime(), nullable=True)
+    # Set for verifications over a channel whose conversation id the client chooses (REST):
+    # the verification then holds only for messages from this client address.
+    client_key = Column(String(80), nullable=True)
 
 
 # --- account changes --------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from itertools import combinations
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from quickconnect.client_address import current_client
 from quickconnect.config import load_settings
 from quickconnect.db.models import (
     AddonTier,
@@ -391,6 +392,7 @@ def verify_factor(
     ttl_minutes: int | None = None,
     checked: FactorCheck | None = None,
     client_key: str | None = None,
+    bind_client: bool = False,
 ) -> VerifyResult:
     """Step 2: check one knowledge factor; on success, issue a token for this conversation.
 
@@ -398,6 +400,8 @@ def verify_factor(
     call is refused, even with a correct answer, so guessing cannot go on. `checked` is the
     result of `check_factor` for the same account and answer, computed beforehand (see
     `FactorCheck`). A guessable bill amount (`WEAK_FACTOR`) is neither a success nor a failure.
+    `bind_client` (channels where the client names the conversation: REST) makes the
+    verification hold only for messages from `client_key` (see `verified_customer`).
     """
     if checked is not None and (checked.account_number, checked.answer) != (
         account_number,
@@ -457,6 +461,7 @@ def verify_factor(
             customer_id=customer.id,
             verified_at=now,
             expires_at=now + timedelta(minutes=ttl),
+            client_key=(client_key or None) and client_key[:80] if bind_client else None,
         )
     )
     _log(session, customer, conversation_id, f"Identity verified in chat ({factor}).", "verified")
@@ -641,7 +646,12 @@ def _lockout_info(lockout: VerificationLockout, customer: Customer) -> LockoutIn
 def verified_customer(
     session: Session, conversation_id: str, token: str | None
 ) -> VerifiedCustomer | None:
-    """Who this conversation is verified as; None for an unknown, expired or foreign token."""
+    """Who this conversation is verified as; None for an unknown, expired or foreign token.
+
+    A verification bound to a client (made over REST, where whoever knows a conversation id
+    can write to it) also needs the message being handled to come from that client
+    (`client_address.current_client`, set by the action server for each action call).
+    """
     if not token or not conversation_id:
         return None
     row = session.execute(
@@ -658,6 +668,10 @@ def verified_customer(
         or verification.expires_at <= utcnow()
     ):
         return None
+    if verification.client_key is not None:
+        current = current_client.get()
+        if current is not None and current != verification.client_key:
+            return None
     return VerifiedCustomer(
         customer_id=customer.id,
         account_number=customer.account_number,

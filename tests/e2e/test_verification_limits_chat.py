@@ -169,3 +169,22 @@ def test_a_client_cannot_choose_its_own_address(stack: Stack) -> None:
         sender=sender,
     )
     assert rows == [(f"ip:{client}",)]
+
+
+def test_a_rest_verification_holds_only_for_the_client_that_made_it(stack: Stack) -> None:
+    """Over REST the client names the conversation, so someone who learns a verified chat's
+    `sender` and writes to it from elsewhere is asked to verify, and sees nothing."""
+    sender = f"bound-{uuid.uuid4().hex[:12]}"
+    customer = Chat(stack, sender)
+    customer.text("which plan am I on?")
+    customer.text("QC-100001")
+    assert "Everyday 20GB" in customer.text("alice.martin@example.com")
+    intruder = Chat(stack, sender)  # same conversation id, another client address
+    reply = intruder.text("which plan am I on?")
+    assert "Everyday 20GB" not in reply and "alice" not in reply.lower()
+    assert "verify" in reply.lower()
+    # the intruder's turn reset the chat's verification slots: the customer verifies again
+    again = customer.text("which plan am I on?")
+    assert "account number" in again.lower() and "Everyday 20GB" not in again
+    customer.text("QC-100001")
+    assert "Everyday 20GB" in customer.text("alice.martin@example.com")
