@@ -31,19 +31,10 @@ def guard_responses(responses: list[Any], conversation_id: str, action_name: str
     for index, message in enumerate(responses):
         if not isinstance(message, dict):
             continue
-        defects = reply_guard.message_defects(message)
-        if not defects:
-            continue
-        broken += 1
-        logger.error(
-            "Reply guard: conversation %s, action %s: %s in %r",
-            conversation_id,
-            action_name,
-            "; ".join(defects),
-            message.get("text"),
-        )
-        if reply_guard.mode() != reply_guard.STRICT:
-            responses[index] = reply_guard.clean_message(message)
+        replacement = reply_guard.screen(message, conversation_id, action_name, logger)
+        if replacement is not None:
+            broken += 1
+            responses[index] = replacement
     return broken
 
 

@@ -19,6 +19,7 @@ their ordinary uses left alone: "None of our plans fits" is English, "plan None"
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -156,6 +157,26 @@ def clean_message(message: Mapping[str, Any]) -> dict[str, Any]:
 def mode() -> str:
     """`strict` (tests) or `production`, from `QC_REPLY_GUARD` (read at every call, cheap)."""
     return STRICT if os.environ.get(ENV_VAR, "").strip().lower() == STRICT else "production"
+
+
+def screen(
+    message: Mapping[str, Any], conversation_id: str, action_name: str, log: logging.Logger
+) -> dict[str, Any] | None:
+    """The one check both servers make on a bot message: None when it is fine; otherwise the
+    defect is logged at ERROR (conversation, action, text) and the message to send instead
+    is returned: the cleaned one in production, the message unchanged in strict mode (tests),
+    so the test clients fail on what the customer would have seen."""
+    defects = message_defects(message)
+    if not defects:
+        return None
+    log.error(
+        "Reply guard: conversation %s, action %s: %s in %r",
+        conversation_id,
+        action_name,
+        "; ".join(defects),
+        message.get("text"),
+    )
+    return dict(message) if mode() == STRICT else clean_message(message)
 
 
 @dataclass

@@ -580,11 +580,8 @@ class WebChatInput(InputChannel):
             "confirm" sets the new password (account_recovery.reset_password)."""
             if not channel._same_origin(request):
                 return _json({"error": "cross-site request refused"}, 403)
-            try:
-                body = request.json
-            except Exception:
-                body = None
-            if not isinstance(body, dict) or not isinstance(body.get("token"), str):
+            body = _json_object(request)
+            if body is None or not isinstance(body.get("token"), str):
                 return _json(
                     {"error": "This reset link isn't valid. Please ask for a new one."}, 400
                 )
@@ -611,11 +608,8 @@ class WebChatInput(InputChannel):
         async def login(request: Request) -> HTTPResponse:
             if not channel._same_origin(request):
                 return _json({"error": "cross-site request refused"}, 403)
-            try:
-                body = request.json
-            except Exception:
-                body = None
-            if not isinstance(body, dict):
+            body = _json_object(request)
+            if body is None:
                 return _json({"error": "send a JSON object with username and password"}, 400)
             username, password = body.get("username"), body.get("password")
             if not isinstance(username, str) or not isinstance(password, str):
@@ -783,6 +777,15 @@ class WebChatInput(InputChannel):
             await channel._agent_socket(request, ws)
 
         return bp
+
+
+def _json_object(request: Request) -> dict[str, Any] | None:
+    """The request's JSON body when it is an object; None for anything else or bad JSON."""
+    try:
+        body = request.json
+    except Exception:  # sanic raises on undecodable JSON
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> HTTPResponse:

@@ -444,17 +444,7 @@ def redeem_reset_token(
     """The website's side of the link: valid once, before it expires. A lock after failed
     logins is lifted with the reset (the guide's "steps to unlock via the website")."""
     now = now or utcnow()
-    row = session.execute(
-        select(PasswordResetToken)
-        .where(PasswordResetToken.token_hash == hash_token(raw_token or ""))
-        .with_for_update()
-    ).scalar_one_or_none()
-    if row is None:
-        raise ResetLinkInvalid("This reset link isn't valid. Please ask for a new one.")
-    if row.used_at is not None:
-        raise ResetLinkInvalid("This reset link has already been used. Please ask for a new one.")
-    if row.expires_at <= now:
-        raise ResetLinkInvalid("This reset link has expired. Please ask for a new one.")
+    row = _live_reset_token(session, raw_token or "", now, lock=True)
     claimed = session.execute(
         update(PasswordResetToken)
         .where(PasswordResetToken.id == row.id, PasswordResetToken.used_at.is_(None))
@@ -479,11 +469,12 @@ def redeem_reset_token(
     return RedeemedReset(row.customer_id, row.channel, unlocked)
 
 
-def _live_reset_token(session: Session, raw_token: str, now: datetime) -> PasswordResetToken:
+def _live_reset_token(
+    session: Session, raw_token: str, now: datetime, *, lock: bool = False
+) -> PasswordResetToken:
     """The unused, unexpired token a link carries; ResetLinkInvalid otherwise (not used up)."""
-    row = session.execute(
-        select(PasswordResetToken).where(PasswordResetToken.token_hash == hash_token(raw_token))
-    ).scalar_one_or_none()
+    query = select(PasswordResetToken).where(PasswordResetToken.token_hash == hash_token(raw_token))
+    row = session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
     if row is None:
         raise ResetLinkInvalid("This reset link isn't valid. Please ask for a new one.")
     if row.used_at is not None:

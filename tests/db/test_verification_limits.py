@@ -199,27 +199,25 @@ def test_every_wrong_answer_costs_the_same_hash_comparisons(session: Session) ->
     assert identity.check_factor(missing, ALICE, "Biscuit").factor is None
 
 
+def _open(
+    session: Session, customer_id: int, reason: str = "verification_failed", chat: str = ""
+) -> handoff.CaseOpened:
+    return handoff.open_case(
+        session,
+        conversation_id=chat or _chat(),
+        customer_id=None,
+        reason=reason,
+        summary="failed verification" if reason == "verification_failed" else "asked",
+        live_chat=False,
+        account_tried_id=customer_id,
+    )
+
+
 def test_failed_verifications_share_one_open_case_per_account(session: Session) -> None:
     bruno = _customer_id(session, BRUNO)
-    first = handoff.open_case(
-        session,
-        conversation_id=_chat(),
-        customer_id=None,
-        reason="verification_failed",
-        summary="three wrong answers",
-        live_chat=False,
-        account_tried_id=bruno,
-    )
+    first = _open(session, bruno)
     second_chat = _chat()
-    second = handoff.open_case(
-        session,
-        conversation_id=second_chat,
-        customer_id=None,
-        reason="verification_failed",
-        summary="three more",
-        live_chat=False,
-        account_tried_id=bruno,
-    )
+    second = _open(session, bruno, chat=second_chat)
     assert first.is_new and not first.shared
     assert second.case_number == first.case_number and second.shared and not second.is_new
     assert not second.needs_contact  # followed up with the holder, not with the guesser
@@ -229,23 +227,6 @@ def test_failed_verifications_share_one_open_case_per_account(session: Session) 
     notes = session.execute(select(m.CaseNote.body).where(m.CaseNote.case_id == case_id))
     assert [second_chat in body for body in notes.scalars()] == [True]
     # another account, or another reason, gets a case of its own
-    alice = handoff.open_case(
-        session,
-        conversation_id=_chat(),
-        customer_id=None,
-        reason="verification_failed",
-        summary="wrong",
-        live_chat=False,
-        account_tried_id=_customer_id(session, ALICE),
-    )
-    assert alice.case_number != first.case_number
-    request = handoff.open_case(
-        session,
-        conversation_id=_chat(),
-        customer_id=None,
-        reason="customer_request",
-        summary="asked for a person",
-        live_chat=False,
-        account_tried_id=bruno,
-    )
+    assert _open(session, _customer_id(session, ALICE)).case_number != first.case_number
+    request = _open(session, bruno, reason="customer_request")
     assert request.case_number != first.case_number and request.is_new

@@ -15,22 +15,15 @@ from pathlib import Path
 from sqlalchemy import select
 
 from quickconnect.config import PROJECT_ROOT
-from quickconnect.db.migrate import upgrade
 from quickconnect.db.models import AccountPlan, Customer, NotificationOutbox, ServicePlan, utcnow
 from quickconnect.db.session import make_engine, unit_of_work
-from quickconnect.seed import seed
 from quickconnect.services.notifications import queue_notification
+from tests.conftest import build_database
 
 
 def _database(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'worker.db'}"
-    upgrade(url)
-    engine = make_engine(url)
-    try:
-        with unit_of_work(engine) as session:
-            seed(session)
-    finally:
-        engine.dispose()
+    build_database(url)
     return url
 
 

@@ -27,9 +27,20 @@ BROKEN = "I can't find an active device protection plan None on your account."
 REPAIRED = "I can't find an active device protection plan on your account."
 
 
+def _chain(fn: object) -> list[object]:
+    """A patched function and those it wraps (`__wrapped__`), outermost first."""
+    chain = []
+    while fn is not None:
+        chain.append(fn)
+        fn = getattr(fn, "__wrapped__", None)
+    return chain
+
+
 def test_both_servers_have_the_guard_installed() -> None:
     assert MessageProcessor._log_action_on_tracker is rasa_guard.log_action_on_tracker
-    assert ActionExecutor.run is sdk_guard.run
+    # the action server's executor: client context (actions/client_context.py) around the guard
+    assert sdk_guard.run in _chain(ActionExecutor.run)
+    assert getattr(ActionExecutor.run, "_qc_client_context", False)
 
 
 def _events() -> list[Event]:
