@@ -23,7 +23,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 .PHONY: help install spacy seed train run jobs outbox test lint format validate pytest story-test clean
-.PHONY: test-conversations test-conversations-postgres eval eval-ci bench bench-smoke
+.PHONY: test-conversations test-conversations-postgres test-conversations-nospeedups eval eval-ci bench bench-smoke
 
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -86,6 +86,9 @@ test-conversations: train ## Live conversation tests (tests/conversations/*.yml)
 test-conversations-postgres: train ## The same on PostgreSQL (account DB and tracker store)
 	$(BIN)/python -m qa.conversations --backend postgres
 
+test-conversations-nospeedups: train ## The same on Rasa's own code (QC_SPEEDUPS=0): checks a Rasa upgrade fast
+	QC_SPEEDUPS=0 $(BIN)/python -m qa.conversations
+
 eval: $(SPACY_MODEL)/meta.json ## NLU report on the test sets (results/eval/); trains nothing
 	$(BIN)/python -m qa.nlu_eval
 
@@ -101,7 +104,7 @@ bench-smoke: train ## Tiny benchmark (2 customers, 1 round) on SQLite and on Pos
 	$(BIN)/python -m qa.bench --smoke
 	$(BIN)/python -m qa.bench --smoke --backend postgres
 
-test: lint validate pytest story-test test-conversations test-conversations-postgres eval-ci bench-smoke ## Lint, validate, pytest, rasa test, conversations (SQLite and PostgreSQL), NLU eval, bench smoke (the CI command)
+test: lint validate pytest story-test test-conversations test-conversations-postgres test-conversations-nospeedups eval-ci bench-smoke ## Lint, validate, pytest, rasa test, conversations (SQLite and PostgreSQL), NLU eval, bench smoke (the CI command)
 
 clean: ## Remove built artefacts (not .venv)
 	rm -rf models/*.tar.gz spacy_models results .rasa .pytest_cache var/log

@@ -1,30 +1,17 @@
-"""Code that runs inside the Rasa server process: the input channel and the lock store.
+"""Code that runs inside the Rasa server process.
 
-Importing this package also installs `action_schema` (action-server responses validated by a
-validator compiled once), `endpoints` (HTTP sessions kept between calls), `graph_runner` (the
-model's graph run in an order worked out once, without Dask), `nlu_worker` (messages parsed
-in a worker thread, off the event loop), `tf_inference` (the models' TensorFlow graphs
-called directly), `slot_copy` (slots copied without the generic copy protocol) and
-`reply_guard` (every bot message checked for internal values before it is logged and sent):
-Rasa imports it at start-up for the tracker and lock stores (endpoints.yml) and the web chat
-channel (credentials.yml), before it loads the model, so every server process of the project
-runs with all seven.
+The project's own Rasa components live here: the input channels (`channels`, `webchat`), the
+tracker and lock stores (`stores`), the intent blend (`classifiers`), policies and selectors,
+input checks (`guards`) and the reply guard (`reply_guard`: every bot message checked for
+internal values before it is logged and sent). Replacements of Rasa internals made for speed
+are in `speedups/`, one registry that installs them all (`QC_SPEEDUPS=0` turns them off).
+
+Rasa imports this package at start-up for the tracker and lock stores (endpoints.yml) and the
+web chat channel (credentials.yml), before it loads the model, so importing it installs the
+speed-ups and the reply guard in every server process of the project.
 """
 
-from rasa_extensions import (
-    action_schema,
-    endpoints,
-    graph_runner,
-    nlu_worker,
-    reply_guard,
-    slot_copy,
-    tf_inference,
-)
+from rasa_extensions import reply_guard, speedups
 
-action_schema.install()
-endpoints.install()
-graph_runner.install()
-nlu_worker.install()
-tf_inference.install()
-slot_copy.install()
+speedups.install_all()
 reply_guard.install()

@@ -19,7 +19,7 @@ from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.pool import NullPool, QueuePool
 
-from rasa_extensions import action_schema
+from rasa_extensions.speedups import action_schema
 from rasa_extensions.stores import TunedSQLTrackerStore, lock_store_from_url
 from tests.conftest import BACKENDS, postgres_base_url, scratch_database
 

@@ -1,4 +1,4 @@
-"""The graph runner without Dask (rasa_extensions/graph_runner.py) gives Dask's results.
+"""The graph runner without Dask (rasa_extensions/speedups/graph_runner.py) gives Dask's results.
 
 The trained model is loaded the way the Rasa server loads it (with `SequentialGraphRunner`);
 every test-story prediction point and every dev-set sentence is then run through both
@@ -20,7 +20,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, RESP
 from qa.nlu_eval import load_rasa_yaml
 from quickconnect.config import PROJECT_ROOT
 from rasa_extensions import policies
-from rasa_extensions.graph_runner import SequentialGraphRunner
+from rasa_extensions.speedups.graph_runner import SequentialGraphRunner
 from tests.e2e.replay import prediction_points
 
 pytestmark = pytest.mark.e2e

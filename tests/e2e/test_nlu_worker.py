@@ -1,4 +1,5 @@
-"""Messages are parsed in the NLU worker thread (rasa_extensions/nlu_worker.py), with Rasa's result.
+"""Messages are parsed in the NLU worker thread (rasa_extensions/speedups/nlu_worker.py),
+with Rasa's result.
 
 The trained model is loaded as the Rasa server loads it; `parse_message` must give the same
 parse as Rasa's own graph call, run in the worker, and leave the event loop free meanwhile.
@@ -15,7 +16,7 @@ from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from rasa_extensions.nlu_worker import THREAD_NAME
+from rasa_extensions.speedups.nlu_worker import THREAD_NAME
 
 pytestmark = pytest.mark.e2e
 

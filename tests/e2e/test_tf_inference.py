@@ -1,4 +1,5 @@
-"""The models' graphs called directly (rasa_extensions/tf_inference.py) give Rasa's outputs.
+"""The models' graphs called directly (rasa_extensions/speedups/tf_inference.py) give
+Rasa's outputs.
 
 The trained model is loaded as the Rasa server loads it. Every batch that DIET, the FAQ
 response selector and TED are asked to predict, for dev-set sentences (FAQs among them) and
@@ -20,7 +21,7 @@ from rasa.utils.tensorflow.models import RasaModel
 
 from qa.nlu_eval import load_rasa_yaml
 from quickconnect.config import PROJECT_ROOT
-from rasa_extensions import tf_inference
+from rasa_extensions.speedups import tf_inference
 from tests.e2e.replay import predict, prediction_points
 
 pytestmark = pytest.mark.e2e

@@ -1,6 +1,6 @@
 """Action-server responses: the per-event shortcut accepts exactly what Rasa's schema accepts.
 
-rasa_extensions/action_schema.py checks each event against the one schema its `event` names
+rasa_extensions/speedups/action_schema.py checks each event against the one schema its `event` names
 instead of Rasa's `oneOf` of all 23; anything it does not accept gets Rasa's full check.
 """
 
@@ -22,7 +22,7 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 
-from rasa_extensions import action_schema
+from rasa_extensions.speedups import action_schema
 
 VALID_RESPONSES: list[dict[str, Any]] = [
     {"events": [], "responses": []},

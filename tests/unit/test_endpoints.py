@@ -1,5 +1,5 @@
-"""Kept HTTP sessions for Rasa's endpoint calls (rasa_extensions/endpoints.py), against a real
-aiohttp server on a local port."""
+"""Kept HTTP sessions for Rasa's endpoint calls (rasa_extensions/speedups/endpoints.py),
+against a real aiohttp server on a local port."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from aiohttp import web
 from rasa.utils.endpoints import EndpointConfig
 
 import rasa_extensions  # noqa: F401  (installs the kept sessions, as in the Rasa server)
-from rasa_extensions.endpoints import kept_session
+from rasa_extensions.speedups.endpoints import kept_session
 
 
 async def _serve(seen: list[dict[str, Any]]) -> tuple[web.AppRunner, str]:

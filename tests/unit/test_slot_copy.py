@@ -1,4 +1,5 @@
-"""Slots copied by `rasa_extensions.slot_copy` are the copies Python's generic protocol makes.
+"""Slots copied by `rasa_extensions.speedups.slot_copy` are the copies Python's generic
+protocol makes.
 
 Every slot of the project's domain (all the slot types it uses) is copied both ways: the
 generic protocol (`__reduce_ex__`, as `copy.copy` did before) and `copy_slot`; the copies
@@ -17,7 +18,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 import rasa_extensions  # noqa: F401 (installs slot_copy as the Rasa server does)
 from quickconnect.config import PROJECT_ROOT
-from rasa_extensions.slot_copy import copy_slot
+from rasa_extensions.speedups.slot_copy import copy_slot
 
 DOMAIN = Domain.load(str(PROJECT_ROOT / "domain.yml"))
 

@@ -7,7 +7,8 @@ the conversation from a fresh tracker, forms validate on a temporary one, `copy(
 server's CPU per message with this domain's 40 slots (py-spy, one conversation at a time).
 `Slot.__copy__` here makes the same shallow copy directly: a new object of the same class
 whose attributes are the original's (Rasa's slot classes keep all their state in
-`__dict__`). Installed by `install()`, which `rasa_extensions/__init__.py` calls.
+`__dict__`). Installed by `install()`, which the registry
+(`rasa_extensions/speedups/__init__.py`) calls.
 """
 
 from __future__ import annotations

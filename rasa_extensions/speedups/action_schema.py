@@ -15,7 +15,8 @@ A valid response is now recognised by checking each event only against the schem
 constant. Anything that check does not accept goes through the full validation, so an
 invalid response fails with the same error as before.
 
-Installed by `install()`, which `rasa_extensions/__init__.py` calls, so every Rasa server
+Installed by `install()`, which the registry
+(`rasa_extensions/speedups/__init__.py`) calls, so every Rasa server
 process that loads this project's channel or lock store gets it.
 """
 

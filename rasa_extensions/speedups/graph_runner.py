@@ -13,8 +13,9 @@ in that order with the same arguments Dask would pass them: each needed node's
 `(name, output)` tuple, `(name, value)` for a run input, and the bare name for anything that
 nothing provides (GraphNode then logs it, as it does under Dask). Results and errors are the
 ones `DaskGraphRunner.run` returns and raises (`tests/e2e/test_graph_runner.py` compares both
-on the test stories and test sentences). Installed by `install()`, which
-`rasa_extensions/__init__.py` calls, for the model the Rasa server loads; training keeps Dask.
+on the test stories and test sentences). Installed by `install()`, which the
+registry (`rasa_extensions/speedups/__init__.py`) calls, for the model the Rasa server
+loads; training keeps Dask.
 """
 
 from __future__ import annotations

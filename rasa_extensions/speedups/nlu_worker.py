@@ -9,7 +9,8 @@ thread and awaits it; the rest is Rasa's method unchanged.
 
 One worker parses one message at a time, so the NLU components are never run concurrently
 with themselves; the tracker it reads belongs to a conversation whose lock the caller holds.
-Installed by `install()`, which `rasa_extensions/__init__.py` calls.
+Installed by `install()`, which the registry
+(`rasa_extensions/speedups/__init__.py`) calls.
 """
 
 from __future__ import annotations

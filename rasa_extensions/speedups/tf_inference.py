@@ -9,8 +9,8 @@ up once per model and called with the inputs converted by `tf.constant` to the s
 dtypes; the graph, its inputs and its outputs are the ones Rasa's call uses. Eager mode
 and the first call (which traces the graph) go through Rasa's own method. Parsing the 175
 dev-set sentences in process took 7.80 ms of CPU per message this way against 8.96 ms with
-Rasa's call (docs/benchmark.md). Installed by `install()`, which `rasa_extensions/__init__.py`
-calls.
+Rasa's call (docs/benchmark.md). Installed by `install()`, which the registry in
+`rasa_extensions/speedups/__init__.py` calls.
 """
 
 from __future__ import annotations
