@@ -12,7 +12,7 @@ from quickconnect.services.handoff import CaseOpened
 WEBSITE = "https://www.quickconnect.example"
 FORGOT_PASSWORD_URL = f"{WEBSITE}/forgot-password"
 SIGN_IN_URL = f"{WEBSITE}/sign-in"
-# The reset page this project serves beside the widget (rasa_extensions/webchat.py). The
+# The reset page this project serves beside the widget (rasa_extensions/webchat/). The
 # token is in the fragment, which browsers never send to a server or put in a Referer.
 RESET_PATH = "/webhooks/webchat/reset#token={token}"
 PASSWORD_MIN_LENGTH = 10
