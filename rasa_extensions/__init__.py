@@ -7,10 +7,12 @@ in a worker thread, off the event loop), `tf_inference` (the models' TensorFlow 
 called directly) and `slot_copy` (slots copied without the generic copy protocol): Rasa
 imports it at start-up for the tracker and lock stores (endpoints.yml) and the web chat
 channel (credentials.yml), before it loads the model, so every server process of the project
-runs with all six.
+runs with all six. `action_failures` ends a turn whose custom action failed (listening, so
+the conversation goes on) and bounds each action-server call.
 """
 
 from rasa_extensions import (
+    action_failures,
     action_schema,
     endpoints,
     graph_runner,
@@ -20,6 +22,7 @@ from rasa_extensions import (
 )
 
 action_schema.install()
+action_failures.install()
 endpoints.install()
 graph_runner.install()
 nlu_worker.install()
