@@ -8,7 +8,9 @@ called directly) and `slot_copy` (slots copied without the generic copy protocol
 imports it at start-up for the tracker and lock stores (endpoints.yml) and the web chat
 channel (credentials.yml), before it loads the model, so every server process of the project
 runs with all six. `action_failures` ends a turn whose custom action failed (listening, so
-the conversation goes on) and bounds each action-server call.
+the conversation goes on) and bounds each action-server call;
+`stores.install_strict_tracker_store` makes a tracker store failure fail the turn (the
+channel apologises) instead of starting the conversation over.
 """
 
 from rasa_extensions import (
@@ -18,6 +20,7 @@ from rasa_extensions import (
     graph_runner,
     nlu_worker,
     slot_copy,
+    stores,
     tf_inference,
 )
 
@@ -28,3 +31,4 @@ graph_runner.install()
 nlu_worker.install()
 tf_inference.install()
 slot_copy.install()
+stores.install_strict_tracker_store()
