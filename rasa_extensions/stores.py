@@ -8,16 +8,23 @@ this factory reads the setting: empty means in-memory (one server process),
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
-from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, create_engine_kwargs
+from rasa.core.tracker_store import (
+    FailSafeTrackerStore,
+    SQLTrackerStore,
+    create_engine_kwargs,
+    ensure_schema_exists,
+)
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import event
@@ -134,6 +141,23 @@ class TunedSQLTrackerStore(SQLTrackerStore):
         self.engine.dispose()
         self.engine = sa.create_engine(url, pool_pre_ping=True, **kwargs)
         self.sessionmaker = sessionmaker(bind=self.engine)
+
+    @contextlib.contextmanager
+    def session_scope(self) -> Iterator[Any]:
+        """Rasa's session scope without its exit.
+
+        Rasa's reads any ValueError raised inside it as "the PostgreSQL schema is missing" and
+        exits the server process (`print_error_and_exit`). psycopg2 raises ValueError for a
+        NUL character in a value, so one REST request whose sender id held a NUL stopped the
+        Rasa server for every customer (tests/faults/test_bad_input_channels.py). Here the
+        error fails that turn only (the channel apologises).
+        """
+        session = self.sessionmaker()
+        try:
+            ensure_schema_exists(session)
+            yield session
+        finally:
+            session.close()
 
     # --- the cache --------------------------------------------------------------------------
 
