@@ -3,8 +3,11 @@ half-applied, and after a restart the same conversation goes on where it was."""
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -78,12 +81,13 @@ def confirmation_blocked(fault_stack: FaultStack, account: str) -> Iterator[Call
             )
 
             def waiting() -> bool:
-                rows = conn.execute(
-                    sa.text(
-                        "SELECT query FROM pg_stat_activity WHERE datname = current_database()"
-                        " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-                    )
-                ).all()
+                # From another connection, each time in a new transaction: inside one,
+                # PostgreSQL shows the same pg_stat_activity snapshot throughout. (Within 5 s:
+                # the action server's statement timeout cancels the wait after that.)
+                rows = fault_stack.query(
+                    "SELECT query FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                )
                 # the old plan being ended, after the consent record and the claim
                 return any("UPDATE account_plans" in str(row[0]) for row in rows)
 
@@ -176,3 +180,24 @@ def test_rasa_server_killed_mid_conversation_resumes_it(fstack: FaultStack) -> N
     # Still verified (within the TTL) and the offer still stands.
     assert "Done" in chat.text("yes")
     assert account_state(fstack, account) == one_change_later(before, plan)
+
+
+def test_stalled_action_server_costs_a_bounded_wait(faults_sqlite: FaultStack) -> None:
+    """SIGSTOP, not a crash: connections are accepted and never answered. Rasa's own limit
+    for an action call is 300 s; here the turn ends after ACTION_TIMEOUT_S (30 s) with the
+    apology, and the conversation goes on once the server runs again."""
+    chat = faults_sqlite.chat("stall")
+    chat.text("which plan am I on?")
+    chat.text("QC-100007")
+    assert "a month" in chat.text("Kimchi")
+    proc = faults_sqlite.stack.processes["actions"]
+    os.killpg(proc.pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        reply = chat.text("what's my plan again?")
+        took = time.monotonic() - started
+    finally:
+        os.killpg(proc.pid, signal.SIGCONT)
+    assert reply == NO_REPLY_APOLOGY
+    assert 25 < took < 30 + 20, took
+    assert "a month" in chat.text("what's my plan again?")
