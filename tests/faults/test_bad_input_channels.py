@@ -168,7 +168,7 @@ def test_webchat_first_frames(fstack: FaultStack, hello: str) -> None:
     assert NO_REPLY_APOLOGY not in json.dumps(received)
 
 
-@settings(LIVE, max_examples=10)
+@settings(LIVE, max_examples=6)
 @given(frames=st.lists(FRAME, min_size=1, max_size=4))
 @example(frames=[json.dumps({"type": "message", "text": "x" * 9000})])
 @example(frames=[json.dumps({"type": "message", "text": "yes\x00"})])

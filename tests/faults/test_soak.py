@@ -24,10 +24,11 @@ SOAK_SECONDS = float(os.environ.get("FAULTS_SOAK_SECONDS", "60"))
 CUSTOMERS = 20
 THINK_S = (1.0, 3.0)
 # Growth of a server's RSS (process tree, MB) from after the warm-up round to the end that
-# still counts as "no leak": caches filling (the tracker cache, TensorFlow's and SQLAlchemy's
-# pools) level off well below this; a leak of a few KB per turn over a 10-minute soak
-# (about 3,000 turns) would not.
-MAX_GROWTH_MB = {"rasa": 120.0, "actions": 60.0}
+# still counts as "no leak". Measured on 10-minute soaks (2026-12-03, 5,640 requests each):
+# Rasa +31 MB on both stacks, the action server +43 MB (SQLite) and +59 MB (PostgreSQL), both
+# action servers ending at 257 MB; the bounds are twice that. The middle sample is printed so
+# a run shows whether the growth levels off (a leak keeps the same slope in both halves).
+MAX_GROWTH_MB = {"rasa": 120.0, "actions": 120.0}
 
 # Demo accounts and a factor that is not a bill amount (README "Demo customers").
 ACCOUNTS = [
@@ -89,16 +90,18 @@ def test_soak_at_a_persons_pace(fstack: FaultStack) -> None:
     start_rss = _rss(fstack)
     started = time.monotonic()
     rounds, requests, errors = 0, 0, []
+    samples = [start_rss]  # after every round
     while time.monotonic() - started < SOAK_SECONDS and rounds < 1000:
         count, round_errors = one_round(f"soak-{rounds}")
         rounds, requests, errors = rounds + 1, requests + count, errors + round_errors
+        samples.append(_rss(fstack))
     seconds = time.monotonic() - started
-    end_rss = _rss(fstack)
+    end_rss, middle_rss = samples[-1], samples[len(samples) // 2]
     growth = {name: round(end_rss[name] - start_rss[name], 1) for name in end_rss}
     print(
         f"\nsoak {fstack.backend}: {CUSTOMERS} customers, {rounds} rounds, {requests} requests "
         f"in {seconds:.0f} s, {len(errors)} errors; RSS MB after warm-up {start_rss}, "
-        f"at the end {end_rss}, growth {growth}"
+        f"half-way {middle_rss}, at the end {end_rss}, growth {growth}"
     )
     assert errors == [], errors[:5]
     assert requests >= CUSTOMERS * len(scripts[0])
