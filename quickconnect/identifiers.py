@@ -34,6 +34,20 @@ _DIGITS = 6
 # --- QC- / DP- / CL- / CS- / TK- numbers ------------------------------------------------------
 
 
+def ascii_digits(text: str) -> str:
+    """Other scripts' decimal digits ('١٠٠', '१००', full-width '１００') as 0-9.
+
+    Python's `\\d` matches every script's digits, so without this 'QC-١٠٠٠٠١' came out as an
+    "account number" no row matches, and '+٠0000000' as an E.164 "phone number" (found by
+    tests/faults/test_bad_input_parsers.py). A customer on such a keyboard means the number.
+    """
+    if text.isascii():
+        return text
+    return "".join(
+        str(unicodedata.decimal(ch)) if not ch.isascii() and ch.isdecimal() else ch for ch in text
+    )
+
+
 def normalize_identifier(value: str | None, prefix: str) -> str | None:
     """'qc482913', 'QC 482913', 'qc-482913' -> 'QC-482913'; None if it is not one.
 
@@ -42,7 +56,7 @@ def normalize_identifier(value: str | None, prefix: str) -> str | None:
     if not value:
         return None
     pattern = rf"{re.escape(prefix)}\s*[-_.#:\s]?\s*(\d{{{_DIGITS}}})"
-    match = re.fullmatch(pattern, value.strip(), flags=re.IGNORECASE)
+    match = re.fullmatch(pattern, ascii_digits(value).strip(), flags=re.IGNORECASE)
     return f"{prefix.upper()}-{match.group(1)}" if match else None
 
 
@@ -51,7 +65,7 @@ def find_identifier(text: str | None, prefix: str) -> str | None:
     if not text:
         return None
     pattern = rf"(?<![A-Za-z0-9]){re.escape(prefix)}\s*[-_.#:\s]?\s*(\d{{{_DIGITS}}})(?!\d)"
-    match = re.search(pattern, text, flags=re.IGNORECASE)
+    match = re.search(pattern, ascii_digits(text), flags=re.IGNORECASE)
     return f"{prefix.upper()}-{match.group(1)}" if match else None
 
 
@@ -107,7 +121,7 @@ def normalize_phone(value: str | None, default_country_code: str = "1") -> str |
     """
     if not value:
         return None
-    text = value.strip()
+    text = ascii_digits(value).strip()
     if re.search(r"[^\d\s+().\-/]", text):
         return None
     digits = re.sub(r"\D", "", text)

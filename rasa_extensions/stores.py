@@ -8,15 +8,23 @@ this factory reads the setting: empty means in-memory (one server process),
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import (
+    FailSafeTrackerStore,
+    SQLTrackerStore,
+    create_engine_kwargs,
+    ensure_schema_exists,
+)
 from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import event
@@ -25,6 +33,12 @@ from sqlalchemy.pool import QueuePool
 
 from quickconnect.config import load_settings
 from quickconnect.db.session import use_wal
+
+logger = logging.getLogger(__name__)
+
+# Seconds a new tracker-store connection to PostgreSQL may take (the account database's own
+# engine uses the same, quickconnect/db/session.py).
+PG_CONNECT_TIMEOUT_S = 5
 
 
 def lock_store_from_url(url: str) -> LockStore:
@@ -107,6 +121,43 @@ class TunedSQLTrackerStore(SQLTrackerStore):
             )
             event.listen(self.engine, "connect", use_wal)
             self.sessionmaker = sessionmaker(bind=self.engine)
+        elif self.engine.dialect.name == "postgresql":
+            self._bound_postgresql_waits()
+
+    def _bound_postgresql_waits(self) -> None:
+        """PostgreSQL as Rasa configures it, plus a connect timeout and a pre-ping.
+
+        Rasa's engine has neither, and its queries run on the Rasa server's event loop: with
+        PostgreSQL unreachable behind a partition a connection attempt waited forever, and
+        with it every conversation of the server; after a restart of PostgreSQL the first
+        turn met a dead pooled connection (tests/faults/test_outages.py).
+        """
+        url = self.engine.url
+        kwargs = create_engine_kwargs(url)
+        kwargs["connect_args"] = {
+            **kwargs.get("connect_args", {}),
+            "connect_timeout": PG_CONNECT_TIMEOUT_S,
+        }
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, pool_pre_ping=True, **kwargs)
+        self.sessionmaker = sessionmaker(bind=self.engine)
+
+    @contextlib.contextmanager
+    def session_scope(self) -> Iterator[Any]:
+        """Rasa's session scope without its exit.
+
+        Rasa's reads any ValueError raised inside it as "the PostgreSQL schema is missing" and
+        exits the server process (`print_error_and_exit`). psycopg2 raises ValueError for a
+        NUL character in a value, so one REST request whose sender id held a NUL stopped the
+        Rasa server for every customer (tests/faults/test_bad_input_channels.py). Here the
+        error fails that turn only (the channel apologises).
+        """
+        session = self.sessionmaker()
+        try:
+            ensure_schema_exists(session)
+            yield session
+        finally:
+            session.close()
 
     # --- the cache --------------------------------------------------------------------------
 
@@ -177,3 +228,44 @@ class TunedSQLTrackerStore(SQLTrackerStore):
             self._remember(sender_id, None)  # the database now answers with the new session
         else:
             self._remember(sender_id, _Remembered(tracker, len(tracker.events), last_row_id))
+
+
+class TrackerStoreUnavailable(RuntimeError):
+    """The tracker store failed: the turn stops and the channel apologises."""
+
+
+async def _retrieve_or_raise(self: FailSafeTrackerStore, sender_id: str) -> Any:
+    try:
+        return await self._tracker_store.retrieve(sender_id)
+    except Exception as error:
+        raise TrackerStoreUnavailable(f"tracker store: {error}") from error
+
+
+async def _retrieve_full_or_raise(self: FailSafeTrackerStore, sender_id: str) -> Any:
+    try:
+        return await self._tracker_store.retrieve_full_tracker(sender_id)
+    except Exception as error:
+        raise TrackerStoreUnavailable(f"tracker store: {error}") from error
+
+
+async def _save_or_raise(self: FailSafeTrackerStore, tracker: DialogueStateTracker) -> None:
+    try:
+        await self._tracker_store.save(tracker)
+    except Exception as error:
+        raise TrackerStoreUnavailable(f"tracker store: {error}") from error
+
+
+def install_strict_tracker_store() -> None:
+    """Make a tracker store failure fail the turn instead of forgetting the conversation.
+
+    Rasa wraps the tracker store in `FailSafeTrackerStore`, which answers a failed
+    `retrieve` with None (so the conversation starts over: unverified, no slots, "yes" to a
+    pending change answered with "not sure what that refers to") and saves into an
+    in-memory store nobody reads back (growing with every turn of the outage). Seen with
+    PostgreSQL unavailable (tests/faults/test_outages.py). Raising instead lets the channel
+    give its apology ("nothing on your account was changed"), and the conversation resumes
+    from the database once it is back. Idempotent.
+    """
+    FailSafeTrackerStore.retrieve = _retrieve_or_raise  # type: ignore[method-assign]
+    FailSafeTrackerStore.retrieve_full_tracker = _retrieve_full_or_raise  # type: ignore[method-assign]
+    FailSafeTrackerStore.save = _save_or_raise  # type: ignore[method-assign]

@@ -127,8 +127,11 @@ def sign_in(session: Session, *, username: str, password: str, remote_addr: str)
     Raises LoginRateLimited before checking anything once too many recent attempts failed,
     so guessing is capped at a few tries per username (and per address) every 15 minutes.
     """
-    username = username.strip().lower()[:80]
-    remote_addr = (remote_addr or "unknown")[:64]
+    # PostgreSQL text cannot hold NUL (psycopg2 raises ValueError, a 500 at sign-in: found by
+    # tests/faults/test_bad_input_channels.py); no username has one, so it is dropped and the
+    # attempt still counts towards that username's limit.
+    username = username.replace("\x00", "").strip().lower()[:80]
+    remote_addr = (remote_addr or "unknown").replace("\x00", "")[:64]
     by_user, by_addr = recent_failures(session, username=username, remote_addr=remote_addr)
     if by_user >= MAX_FAILURES_PER_USERNAME or by_addr >= MAX_FAILURES_PER_ADDRESS:
         raise LoginRateLimited(username)
