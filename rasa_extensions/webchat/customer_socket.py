@@ -53,6 +53,29 @@ class CustomerSocket:
             await self.hub.to_customer(conversation_id, customer_view({"text": early}, "bot"))
             return
         assert isinstance(text, str)
+        answered: list[bool] = [False]  # set once the customer has had a bot line this turn
+        try:
+            await self._customer_turn(
+                app, on_new_message, conversation_id, text, shown, client, answered
+            )
+        except Exception:  # the account DB or the tracker store away: never leave silence
+            logger.exception("Handling a web chat message failed before or after the turn")
+            if not answered[0]:
+                await self.hub.to_customer(
+                    conversation_id, customer_view({"text": NO_REPLY_APOLOGY}, "bot")
+                )
+
+    async def _customer_turn(
+        self,
+        app: Any,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        conversation_id: str,
+        text: str,
+        shown: str | None,
+        client: str | None,
+        answered: list[bool],
+    ) -> None:
+        """One customer message: to the agent if a person has the chat, else to the bot."""
         async with self.hub.locks[conversation_id]:
             live = await in_db(console.live_case, conversation_id)
             if live is not None:
@@ -104,6 +127,7 @@ class CustomerSocket:
                 await self.hub.to_customer(
                     conversation_id, customer_view({"text": NO_REPLY_APOLOGY}, "bot")
                 )
+            answered[0] = True
             live = await in_db(console.live_case, conversation_id)
             if live is not None:  # this turn escalated: the bot stops, agents see the chat
                 await self._append(app, conversation_id, [ConversationPaused()])

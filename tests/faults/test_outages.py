@@ -147,12 +147,6 @@ async def _webchat_turn_during_outage(fault_stack: FaultStack, proxy: FaultProxy
     return frames
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="web chat: the channel's own account-DB lookup (console.live_case) raises in the "
-    "message task before the turn, so the customer gets no answer at all during a PostgreSQL "
-    "outage; rasa_extensions/webchat.py is being changed elsewhere (reply guard), not fixed here",
-)
 def test_webchat_customer_gets_an_answer_while_postgres_is_down(
     faults_postgres: FaultStack,
 ) -> None:
