@@ -76,6 +76,8 @@ def server_environment(settings: Settings, *, rasa: bool = True) -> dict[str, st
             "RASA_PORT": str(settings.rasa_port),
             "TRUSTED_PROXIES": settings.trusted_proxies,
             "PUBLIC_BASE_URL": settings.public_url,
+            "LIVE_RELAY_URL": settings.live_relay_url,
+            "LIVE_RELAY_CHANNEL": settings.live_relay_channel,
             "PYTHONPATH": str(PROJECT_ROOT),
         }
     )

@@ -37,6 +37,12 @@ class Settings:
     # Where customers reach this server (links in emails and SMS: the password reset page).
     # Empty: http://<RASA_HOST>:<RASA_PORT>.
     public_base_url: str = ""
+    # Live pushes of the web chat between Rasa replicas (rasa_extensions/webchat/relay.py):
+    # a Redis URL, `memory` (this process only), or empty: Redis when LOCK_STORE_URL is set.
+    live_relay_url: str = ""
+    # The Redis pub/sub channel of those pushes: one per deployment sharing a Redis server
+    # (pub/sub channels are not per database number).
+    live_relay_channel: str = "quickconnect:webchat"
 
     @property
     def public_url(self) -> str:
@@ -64,4 +70,6 @@ def load_settings(env_file: str | os.PathLike[str] | None = None) -> Settings:
         tracker_cache_size=int(env.get("TRACKER_CACHE_SIZE", "500")),
         trusted_proxies=env.get("TRUSTED_PROXIES", ""),
         public_base_url=env.get("PUBLIC_BASE_URL", ""),
+        live_relay_url=env.get("LIVE_RELAY_URL", ""),
+        live_relay_channel=env.get("LIVE_RELAY_CHANNEL") or "quickconnect:webchat",
     )

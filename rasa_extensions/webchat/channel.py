@@ -136,6 +136,14 @@ class WebChatInput(CustomerSocket, AgentSocket, InputChannel):
         bp = Blueprint("qc_webchat", __package__)  # the name it had as one module
         channel = self
 
+        @bp.listener("before_server_start")
+        async def start_relay(app: Any, loop: Any) -> None:
+            await channel.hub.start()
+
+        @bp.listener("after_server_stop")
+        async def stop_relay(app: Any, loop: Any) -> None:
+            await channel.hub.stop()
+
         add_static_pages(bp, channel)
 
         @bp.websocket("/ws")

@@ -1,5 +1,8 @@
 """The open sockets of customers and agents, the output channel that pushes bot turns, and
-what a customer or agent is shown of a conversation."""
+what a customer or agent is shown of a conversation.
+
+Pushes go through the relay (`relay.py`): in this process on the embedded default, over
+Redis pub/sub between Rasa replicas. Each process delivers to the sockets it holds."""
 
 from __future__ import annotations
 
@@ -10,18 +13,28 @@ from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel
 
+from quickconnect.config import Settings, load_settings
 from quickconnect.services import agent_console as console
 from rasa_extensions.webchat.common import CHANNEL, _dumps, in_db
+from rasa_extensions.webchat.relay import Envelope, Relay, relay_for
 
 
 class Hub:
     """Live sockets of this process: customers per conversation, signed-in agents."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: Settings | None = None) -> None:
         self.customers: dict[str, set[Any]] = defaultdict(set)
         self.agents: dict[Any, console.AgentInfo] = {}
         self.locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._presence_writes: dict[int, asyncio.Task[None]] = {}
+        self.relay: Relay = relay_for(settings or load_settings(), self.deliver)
+
+    async def start(self) -> None:
+        """Before the server takes sockets: subscribe to the other replicas' pushes."""
+        await self.relay.start()
+
+    async def stop(self) -> None:
+        await self.relay.stop()
 
     async def _send(self, sockets: list[Any], payload: dict[str, Any]) -> None:
         text = _dumps(payload)
@@ -29,11 +42,28 @@ class Hub:
             with contextlib.suppress(Exception):  # a closed socket is dropped on its own
                 await ws.send(text)
 
+    async def deliver(self, envelope: Envelope) -> None:
+        """Write one push from the relay to the sockets of this process it is for."""
+        payload = envelope.get("payload")
+        if not isinstance(payload, dict):
+            return
+        if envelope.get("to") == "customer":
+            sockets = list(self.customers.get(str(envelope.get("conversation")), ()))
+        elif envelope.get("to") == "agents":
+            sockets = list(self.agents)
+        else:
+            return
+        await self._send(sockets, payload)
+
     async def to_customer(self, conversation_id: str, payload: dict[str, Any]) -> None:
-        await self._send(list(self.customers.get(conversation_id, ())), payload)
+        """To every socket of the conversation, on whichever replica it is open."""
+        await self.relay.publish(
+            {"to": "customer", "conversation": conversation_id, "payload": payload}
+        )
 
     async def to_agents(self, payload: dict[str, Any]) -> None:
-        await self._send(list(self.agents), payload)
+        """To every signed-in agent console, on every replica."""
+        await self.relay.publish({"to": "agents", "payload": payload})
 
     async def set_presence(self, agent_id: int, *, online: bool) -> None:
         """Write an agent's presence once every earlier write for them has landed.

@@ -104,6 +104,8 @@ def _start(settings_overrides: dict[str, Any], log_dir: Path) -> Stack:
         rasa_port=free_port(),
         action_server_port=free_port(),
         trusted_proxies=TEST_PROXIES,
+        # the web chat relay's pub/sub channel: its own per stack (shared Redis, other runs)
+        live_relay_channel=f"qc-test-{uuid.uuid4().hex[:12]}",
         **settings_overrides,
     )
     stack = Stack(settings, log_dir=log_dir)

@@ -8,7 +8,9 @@ to that stack alone. Modes:
 - `refuse`: new connections are closed at once (what a restarting server looks like) and,
   when cut, every live connection is dropped;
 - `blackhole`: new connections are accepted and then never answered, live ones are dropped
-  (a network partition as the client's first packet meets it).
+  (a network partition as the client's first packet meets it);
+- `stall`: live connections stay open but carry nothing, new ones are never answered (a
+  partition that neither side is told about: a half-open connection).
 
 The proxy runs its own asyncio loop in a daemon thread; every wait in it is bounded.
 """
@@ -20,7 +22,7 @@ import contextlib
 import threading
 from typing import Literal
 
-Mode = Literal["forward", "refuse", "blackhole"]
+Mode = Literal["forward", "refuse", "blackhole", "stall"]
 
 
 class FaultProxy:
@@ -47,6 +49,10 @@ class FaultProxy:
     def cut(self, mode: Mode = "refuse") -> None:
         """Make the service unavailable: `mode` for new connections, live ones dropped."""
         self._call(self._set_mode(mode, drop_live=True))
+
+    def stall(self) -> None:
+        """Live connections stay open and go silent; new ones are held unanswered."""
+        self._call(self._set_mode("stall", drop_live=False))
 
     def restore(self) -> None:
         self._call(self._set_mode("forward", drop_live=False))
@@ -90,7 +96,7 @@ class FaultProxy:
         if self.mode == "refuse":
             writer.transport.abort()
             return
-        if self.mode == "blackhole":
+        if self.mode in ("blackhole", "stall"):
             self._held.add(writer)  # kept open, never answered; dropped at the next change
             return
         self._live.add(writer)
@@ -111,6 +117,8 @@ class FaultProxy:
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while data := await reader.read(65536):
+                if self.mode == "stall":
+                    continue  # lost on the way; the connection stays up
                 if self.mode != "forward":
                     break
                 writer.write(data)

@@ -1,0 +1,226 @@
+"""How a live push reaches its sockets, on whichever Rasa replica they are open.
+
+Every push of the web chat (a bot or agent line, typing, status, a queue update for the
+console) is an envelope: `{"to": "customer", "conversation": id, "payload": ...}` or
+`{"to": "agents", "payload": ...}`. The hub publishes it to the relay; the relay hands it to
+each process's `deliver`, which writes it to the sockets that process holds.
+
+- `LocalRelay` (the embedded default, one Rasa process): `deliver` is called at once.
+- `RedisRelay` (LIVE_RELAY_URL, or LOCK_STORE_URL when that is Redis): PUBLISH on one
+  channel that every replica subscribes to, so an agent on replica B reaches a customer whose
+  socket is on replica A. Every push goes through Redis, including one for this process's
+  own sockets: one path, and one order per channel, as Redis delivers in publish order.
+
+Redis pub/sub keeps nothing: a push made while a replica's subscription is down does not
+reach that replica's sockets (the widget and the console reload the transcript when they
+reconnect; the tracker and the account database have everything). A push that cannot be
+published at all is delivered to this process's own sockets instead, so a Redis outage
+costs only the cross-replica half. The subscriber pings Redis and starts over on a fresh
+connection when no answer comes, so a half-open connection does not silence a replica.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from quickconnect.config import Settings
+
+logger = logging.getLogger(__name__)
+
+Envelope = dict[str, Any]
+Deliver = Callable[[Envelope], Awaitable[None]]
+
+# The subscriber pings this often when idle, and gives a connection up when nothing at all
+# (message or pong) came for DEAD_AFTER_S: then it reconnects.
+PING_EVERY_S = 5.0
+DEAD_AFTER_S = 15.0
+# Waits between reconnection attempts, doubling up to the last.
+RETRY_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 5.0)
+# Connect and command timeouts of the Redis connections (the lock store's are Rasa's 10 s).
+REDIS_TIMEOUT_S = 5.0
+
+
+class Relay(Protocol):
+    """What the hub needs of a relay."""
+
+    async def start(self) -> None: ...
+
+    async def publish(self, envelope: Envelope) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class LocalRelay:
+    """One process: a push is delivered to this process's sockets at once."""
+
+    def __init__(self, deliver: Deliver) -> None:
+        self.deliver = deliver
+
+    async def start(self) -> None:
+        return None
+
+    async def publish(self, envelope: Envelope) -> None:
+        await self.deliver(envelope)
+
+    async def stop(self) -> None:
+        return None
+
+
+class RedisRelay:
+    """Several processes: a push is published on a Redis channel every replica reads."""
+
+    def __init__(
+        self,
+        url: str,
+        channel: str,
+        deliver: Deliver,
+        *,
+        ping_every: float = PING_EVERY_S,
+        dead_after: float = DEAD_AFTER_S,
+    ) -> None:
+        self.url = url
+        self.channel = channel
+        self.deliver = deliver
+        self.ping_every = ping_every
+        self.dead_after = dead_after
+        self._client: aioredis.Redis | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._subscribed = asyncio.Event()
+        self.received = 0  # envelopes this process read from the channel (for tests, logs)
+
+    def _redis(self) -> aioredis.Redis:
+        if self._client is None:  # created on the serving loop, on first use
+            self._client = aioredis.Redis.from_url(
+                self.url,
+                socket_connect_timeout=REDIS_TIMEOUT_S,
+                socket_timeout=REDIS_TIMEOUT_S,
+            )
+        return self._client
+
+    async def start(self, timeout: float = REDIS_TIMEOUT_S) -> None:
+        """Subscribe before the server takes sockets; keep reading until `stop`.
+
+        Redis being away at start-up is logged, not fatal: the reader keeps trying, and
+        until it succeeds pushes reach this process's own sockets only.
+        """
+        if self._reader is None:
+            self._reader = asyncio.create_task(self._read_forever(), name="webchat-relay")
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._subscribed.wait(), timeout)
+        if not self._subscribed.is_set():
+            logger.error("Web chat relay: not subscribed to Redis %s yet", self.channel)
+
+    async def publish(self, envelope: Envelope) -> None:
+        text = json.dumps(envelope, default=str)
+        try:
+            await self._redis().publish(self.channel, text)
+        except (RedisError, OSError) as error:
+            logger.warning("Web chat relay: publish failed (%s); this replica only", error)
+            await self.deliver(envelope)
+
+    async def stop(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reader
+            self._reader = None
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                await self._client.close()
+            self._client = None
+
+    async def _read_forever(self) -> None:
+        failures = 0
+        while True:
+            try:
+                await self._read_once()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # Redis away, a reset, a half-open connection
+                self._subscribed.clear()
+                delay = RETRY_DELAYS_S[min(failures, len(RETRY_DELAYS_S) - 1)]
+                failures += 1
+                logger.warning(
+                    "Web chat relay: subscription to %s lost (%s); again in %.1f s",
+                    self.channel,
+                    error,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+
+    async def _read_once(self) -> None:
+        """One subscription: deliver what arrives until the connection fails."""
+        pubsub = self._redis().pubsub()
+        try:
+            await pubsub.subscribe(self.channel)
+            last_heard = last_ping = time.monotonic()
+            while True:
+                message = await pubsub.get_message(timeout=min(1.0, self.ping_every))
+                now = time.monotonic()
+                if message is not None:
+                    kind = message.get("type")
+                    if kind == "subscribe":
+                        self._subscribed.set()
+                    elif kind == "message":
+                        await self._deliver_raw(message.get("data"))
+                    last_heard = time.monotonic()  # after a delivery that may have waited
+                    continue
+                if now - last_heard > self.dead_after:
+                    raise ConnectionError(f"no answer from Redis for {self.dead_after:.0f} s")
+                if now - last_ping >= self.ping_every:
+                    last_ping = now
+                    await pubsub.ping()
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.reset()
+
+    async def _deliver_raw(self, data: Any) -> None:
+        try:
+            envelope = json.loads(data)
+        except (TypeError, ValueError):
+            logger.warning("Web chat relay: ignored a message that is not JSON")
+            return
+        if not isinstance(envelope, dict):
+            return
+        self.received += 1
+        try:
+            await self.deliver(envelope)
+        except Exception:  # one bad envelope must not end the subscription
+            logger.exception("Web chat relay: delivering a push failed")
+
+
+def relay_url(settings: Settings) -> str:
+    """The Redis URL pushes go through; empty for in-process delivery.
+
+    LIVE_RELAY_URL wins; `memory` forces in-process delivery; empty follows LOCK_STORE_URL
+    (replicas need a Redis lock store anyway, and then get the relay without another setting).
+    """
+    chosen = settings.live_relay_url.strip()
+    if chosen.lower() == "memory":
+        return ""
+    chosen = chosen or settings.lock_store_url.strip()
+    if not chosen:
+        return ""
+    scheme = urlsplit(chosen).scheme
+    if scheme not in ("redis", "rediss"):
+        raise ValueError(f"LIVE_RELAY_URL must be empty, memory or redis://..., got {scheme!r}")
+    return chosen
+
+
+def relay_for(settings: Settings, deliver: Deliver) -> Relay:
+    """The relay the settings ask for."""
+    url = relay_url(settings)
+    if not url:
+        return LocalRelay(deliver)
+    return RedisRelay(url, settings.live_relay_channel, deliver)
