@@ -24,7 +24,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 .PHONY: help install spacy seed train run jobs outbox test lint format validate pytest story-test clean
 .PHONY: test-conversations test-conversations-postgres test-conversations-nospeedups eval eval-ci bench bench-smoke
-.PHONY: test-faults soak
+.PHONY: test-faults soak test-replicas
 
 help: ## List the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -74,13 +74,18 @@ validate: $(STAMPS)/installed ## rasa data validate; any warning fails
 	$(BIN)/rasa data validate --config config.yml --domain domain.yml --data data --fail-on-warnings
 
 pytest: train ## pytest: services on SQLite and PostgreSQL, then the real servers end to end
-	$(BIN)/pytest --ignore=tests/faults
+	$(BIN)/pytest --ignore=tests/faults --ignore=tests/replicas
 
 # Fault and bad-input tests (tests/faults/, README "Fault tests"): their own two stacks, with
 # PostgreSQL and Redis behind a proxy the tests cut. FAULTS_SOAK_SECONDS sets the soak.
 FAULTS_SOAK_SECONDS ?= 60
 test-faults: train ## Faults on both real stacks (crashes, outages, double yes, short soak) and fuzzing
 	FAULTS_SOAK_SECONDS=$(FAULTS_SOAK_SECONDS) $(BIN)/pytest tests/faults -m faults -s
+
+# Replicas (tests/replicas/, README "Replicas"): two Rasa servers and two action servers on
+# PostgreSQL + Redis behind HAProxy (deploy/haproxy/haproxy.cfg; apt-get install haproxy).
+test-replicas: train ## Two replicas of each server behind HAProxy: live handoff across them, REST round robin
+	$(BIN)/pytest tests/replicas -m replicas
 
 soak: train ## The 10-minute soak: 20 customers at a person's pace on each stack, RSS growth
 	FAULTS_SOAK_SECONDS=600 $(BIN)/pytest tests/faults/test_soak.py -m faults -s
@@ -114,7 +119,7 @@ bench-smoke: train ## Tiny benchmark (2 customers, 1 round) on SQLite and on Pos
 	$(BIN)/python -m qa.bench --smoke
 	$(BIN)/python -m qa.bench --smoke --backend postgres
 
-test: lint validate pytest test-faults story-test test-conversations test-conversations-postgres test-conversations-nospeedups eval-ci bench-smoke ## Lint, validate, pytest, faults, rasa test, conversations (SQLite, PostgreSQL, no speed-ups), NLU eval, bench smoke (the CI command)
+test: lint validate pytest test-faults test-replicas story-test test-conversations test-conversations-postgres test-conversations-nospeedups eval-ci bench-smoke ## Lint, validate, pytest, faults, replicas, rasa test, conversations (SQLite, PostgreSQL, no speed-ups), NLU eval, bench smoke (the CI command)
 
 clean: ## Remove built artefacts (not .venv)
 	rm -rf models/*.tar.gz spacy_models results .rasa .pytest_cache var/log
