@@ -144,6 +144,17 @@ class WebChatInput(CustomerSocket, AgentSocket, InputChannel):
         async def stop_relay(app: Any, loop: Any) -> None:
             await channel.hub.stop()
 
+        @bp.route("/health", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            """Readiness of this replica for a load balancer or Kubernetes: 200 once the model
+            is loaded. The relay's state is reported, not required: with Redis away every
+            replica would fail at once, and each still serves its own sockets."""
+            agent = getattr(request.app.ctx, "agent", None)
+            ready = bool(agent is not None and agent.is_ready())
+            relay = channel.hub.relay
+            body = {"model": ready, "relay": relay.kind, "relay_subscribed": relay.subscribed}
+            return _json(body, 200 if ready else 503)
+
         add_static_pages(bp, channel)
 
         @bp.websocket("/ws")

@@ -53,6 +53,11 @@ REDIS_TIMEOUT_S = 5.0
 class Relay(Protocol):
     """What the hub needs of a relay."""
 
+    kind: str
+
+    @property
+    def subscribed(self) -> bool: ...
+
     async def start(self) -> None: ...
 
     async def publish(self, envelope: Envelope) -> None: ...
@@ -63,8 +68,14 @@ class Relay(Protocol):
 class LocalRelay:
     """One process: a push is delivered to this process's sockets at once."""
 
+    kind = "memory"
+
     def __init__(self, deliver: Deliver) -> None:
         self.deliver = deliver
+
+    @property
+    def subscribed(self) -> bool:
+        return True
 
     async def start(self) -> None:
         return None
@@ -78,6 +89,8 @@ class LocalRelay:
 
 class RedisRelay:
     """Several processes: a push is published on a Redis channel every replica reads."""
+
+    kind = "redis"
 
     def __init__(
         self,
@@ -97,6 +110,11 @@ class RedisRelay:
         self._reader: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
         self.received = 0  # envelopes this process read from the channel (for tests, logs)
+
+    @property
+    def subscribed(self) -> bool:
+        """Whether pushes from the other replicas reach this one right now."""
+        return self._subscribed.is_set()
 
     def _redis(self) -> aioredis.Redis:
         if self._client is None:  # created on the serving loop, on first use

@@ -34,6 +34,20 @@ pytestmark = pytest.mark.replicas
 WAIT_S = 60.0  # a generous bound for one push or reply; never a measured pass/fail
 
 
+# --- health ----------------------------------------------------------------------------------
+
+
+def test_each_replica_reports_its_model_loaded_and_its_relay_subscribed(replicas: Replicas) -> None:
+    answers: dict[str, dict[str, Any]] = {}
+    for _ in range(4):
+        with urllib.request.urlopen(  # noqa: S310 (local)
+            f"{replicas.url}/webhooks/webchat/health", timeout=WAIT_S
+        ) as resp:
+            answers[str(resp.headers.get("X-Served-By"))] = json.loads(resp.read())
+    expected = {"model": True, "relay": "redis", "relay_subscribed": True}
+    assert answers == {"rasa-1": expected, "rasa-2": expected}
+
+
 # --- REST ------------------------------------------------------------------------------------
 
 
