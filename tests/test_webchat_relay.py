@@ -15,6 +15,7 @@ from dataclasses import replace
 
 import pytest
 import redis
+import redis.asyncio
 import websockets
 
 from ops.stack import free_port
@@ -164,6 +165,39 @@ def test_with_redis_unreachable_a_push_still_reaches_this_replica(channel: str) 
 
     asyncio.run(scenario())
     assert inbox.envelopes == [push(7)]
+
+
+def test_while_unsubscribed_a_replica_serves_its_own_sockets_once(
+    redis_url: str, channel: str
+) -> None:
+    """Not subscribed (Redis away or the subscription being renewed): delivered here at once,
+    still published for the others, and the echo skipped should it come back."""
+    ours, theirs = Inbox(), Inbox()
+    raw: list[bytes] = []
+
+    async def scenario() -> None:
+        unsubscribed = RedisRelay(redis_url, channel, ours.deliver)  # never started
+        other = RedisRelay(redis_url, channel, theirs.deliver)
+        listener = redis.asyncio.Redis.from_url(redis_url).pubsub()
+        await other.start()
+        await listener.subscribe(channel)
+        try:
+            await unsubscribed.publish(push(1))
+            await theirs.wait_for(1)
+            while not raw:
+                message = await listener.get_message(ignore_subscribe_messages=True, timeout=5)
+                if message:
+                    raw.append(message["data"])
+            await unsubscribed._deliver_raw(raw[0])  # its echo, as the subscription would read it
+            await unsubscribed.publish(push(2))  # a second one: delivered here once as well
+        finally:
+            await listener.reset()
+            await other.stop()
+            await unsubscribed.stop()
+
+    asyncio.run(scenario())
+    assert ours.envelopes == [push(1), push(2)]
+    assert theirs.envelopes[0] == push(1)
 
 
 def test_the_subscription_comes_back_after_a_partition(redis_url: str, channel: str) -> None:

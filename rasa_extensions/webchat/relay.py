@@ -13,10 +13,12 @@ each process's `deliver`, which writes it to the sockets that process holds.
 
 Redis pub/sub keeps nothing: a push made while a replica's subscription is down does not
 reach that replica's sockets (the widget and the console reload the transcript when they
-reconnect; the tracker and the account database have everything). A push that cannot be
-published at all is delivered to this process's own sockets instead, so a Redis outage
-costs only the cross-replica half. The subscriber pings Redis and starts over on a fresh
-connection when no answer comes, so a half-open connection does not silence a replica.
+reconnect; the tracker and the account database have everything). While its own
+subscription is down (Redis away, or being renewed after a reset), a replica delivers its
+own pushes to its own sockets directly, so a Redis outage costs only the cross-replica
+half: the bot still answers the customers whose sockets are on that replica. The subscriber
+pings Redis and starts over on a fresh connection when no answer comes, so a half-open
+connection does not silence a replica for long.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ import contextlib
 import json
 import logging
 import time
+import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -46,6 +50,8 @@ PING_EVERY_S = 5.0
 DEAD_AFTER_S = 15.0
 # Waits between reconnection attempts, doubling up to the last.
 RETRY_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 5.0)
+# Pushes delivered here while unsubscribed whose echo is still awaited (oldest forgotten).
+MAX_REMEMBERED = 1000
 # Connect and command timeouts of the Redis connections (the lock store's are Rasa's 10 s).
 REDIS_TIMEOUT_S = 5.0
 
@@ -109,6 +115,8 @@ class RedisRelay:
         self._client: aioredis.Redis | None = None
         self._reader: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
+        # pushes this replica delivered itself while unsubscribed, whose echo it skips
+        self._delivered_here: OrderedDict[str, None] = OrderedDict()
         self.received = 0  # envelopes this process read from the channel (for tests, logs)
 
     @property
@@ -139,12 +147,29 @@ class RedisRelay:
             logger.error("Web chat relay: not subscribed to Redis %s yet", self.channel)
 
     async def publish(self, envelope: Envelope) -> None:
-        text = json.dumps(envelope, default=str)
+        """Publish; while this replica is not subscribed, deliver to its own sockets too.
+
+        Subscribed, the push comes back through Redis like everyone's (one order for all).
+        Not subscribed (Redis away, or the subscription being renewed), this replica's own
+        sockets would miss it, so it is delivered here at once and marked, and its echo is
+        skipped should the subscription return in time to see it.
+        """
+        local = not self.subscribed
+        outgoing = envelope
+        if local:
+            await self.deliver(envelope)
+            outgoing = {**envelope, "relay_id": uuid.uuid4().hex}
         try:
-            await self._redis().publish(self.channel, text)
+            await self._redis().publish(self.channel, json.dumps(outgoing, default=str))
         except (RedisError, OSError) as error:
             logger.warning("Web chat relay: publish failed (%s); this replica only", error)
-            await self.deliver(envelope)
+            if not local:
+                await self.deliver(envelope)
+            return
+        if local:
+            self._delivered_here[outgoing["relay_id"]] = None
+            while len(self._delivered_here) > MAX_REMEMBERED:
+                self._delivered_here.popitem(last=False)
 
     async def stop(self) -> None:
         if self._reader is not None:
@@ -210,6 +235,10 @@ class RedisRelay:
             logger.warning("Web chat relay: ignored a message that is not JSON")
             return
         if not isinstance(envelope, dict):
+            return
+        relay_id = envelope.pop("relay_id", None)
+        if relay_id is not None and relay_id in self._delivered_here:
+            del self._delivered_here[relay_id]  # published while unsubscribed: delivered here
             return
         self.received += 1
         try:
