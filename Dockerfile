@@ -39,8 +39,11 @@ RUN python -m quickconnect.nlp.build_pipeline \
         --output "$(grep -o 'spacy_models/qc_en_v[0-9]*' config.yml | head -n 1)"
 COPY models/quickconnect.tar.gz models/quickconnect.tar.gz
 
-RUN useradd --system --uid 1001 --home-dir /app quickconnect \
+# An unprivileged user whose only writable place is var/ (its home: Rasa, TensorFlow and
+# spaCy keep small caches there; outbox files go to var/outbox when no SMTP server is set)
+RUN useradd --system --uid 1001 --home-dir /app/var quickconnect \
     && mkdir -p /app/var && chown -R quickconnect /app/var
+ENV HOME=/app/var
 USER 1001
 
 # 5005: Rasa server (REST, web chat, agent console); 5055: action server
