@@ -85,7 +85,7 @@ test-faults: train ## Faults on both real stacks (crashes, outages, double yes, 
 # Replicas (tests/replicas/, README "Replicas"): two Rasa servers and two action servers on
 # PostgreSQL + Redis behind HAProxy (deploy/haproxy/haproxy.cfg; apt-get install haproxy).
 test-replicas: train ## Two replicas of each server behind HAProxy: live handoff across them, REST round robin
-	$(BIN)/pytest tests/replicas -m replicas
+	$(BIN)/pytest tests/replicas -m replicas -s
 
 soak: train ## The 10-minute soak: 20 customers at a person's pace on each stack, RSS growth
 	FAULTS_SOAK_SECONDS=600 $(BIN)/pytest tests/faults/test_soak.py -m faults -s
