@@ -120,6 +120,9 @@ CUTOFF_REASONS = (
 )
 TICKET_STATUSES = ("open", "in_progress", "resolved")
 CASE_STATUSES = ("open", "assigned", "resolved")
+# What a console account may open: 'agent' the queue, cases and lockouts; 'lead' also the
+# insights pages (overview, funnels, conversation review, NLU inbox, exports).
+AGENT_ROLES = ("agent", "lead")
 # Where a case's chat is: not a live chat ('none': follow-up by email/SMS), waiting for an
 # agent ('queued'), with an agent ('agent'), or back with the bot ('bot').
 CASE_CHAT_STATES = ("none", "queued", "agent", "bot")
@@ -591,9 +594,10 @@ class Ticket(Base):
 
 
 class Agent(Base):
-    """A human support agent who can take over escalated chats."""
+    """A human support agent who can take over escalated chats (a lead also sees insights)."""
 
     __tablename__ = "agents"
+    __table_args__ = (one_of("role", AGENT_ROLES),)
 
     id = Column(Integer, primary_key=True)
     username = Column(String(80), nullable=False, unique=True)
@@ -602,6 +606,7 @@ class Agent(Base):
     is_online = Column(Boolean, nullable=False, default=False)
     last_seen_at = Column(UTCDateTime(), nullable=True)
     created_at = created_at_column()
+    role = Column(String(10), nullable=False, default="agent", server_default="agent")
 
 
 class Case(Base):

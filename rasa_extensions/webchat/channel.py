@@ -114,6 +114,8 @@ class WebChatInput(CustomerSocket, AgentSocket, InputChannel):
             body = parsed
         try:
             return _json(await act(agent, body))
+        except console.Forbidden as error:
+            return _json({"error": str(error)}, 403)
         except console.CaseUnavailable as error:
             return _json({"error": str(error)}, 409)
         except ValueError as error:
