@@ -54,6 +54,7 @@
   function showConsole(agent) {
     me = agent;
     $("me-name").textContent = agent.name;
+    $("lead-link").hidden = agent.role !== "lead"; // the page itself checks the role too
     $("login-view").hidden = true;
     $("console-view").hidden = false;
     connect();
