@@ -952,3 +952,41 @@ class ExportLog(Base):
     filters = Column(JSON, nullable=False, default=dict)
     rows = Column(Integer, nullable=False)
     created_at = created_at_column()
+
+
+INBOX_REASONS = ("fallback", "low_confidence", "misunderstood")
+INBOX_STATUSES = ("new", "accepted", "dismissed", "held_out")
+
+
+class NluInboxItem(Base):
+    """A customer message the bot may have misread, for the lead to label (the NLU inbox).
+
+    Collected by the insights indexer (fell back, or intent confidence below
+    QC_INBOX_CONFIDENCE) or marked "bot misunderstood" by an agent. An accepted label exports
+    as a training example (`python -m qa.inbox export`); `held_out` means the line is in a
+    test or evaluation set, so it is never exported.
+    """
+
+    __tablename__ = "nlu_inbox"
+    __table_args__ = (
+        one_of("reason", INBOX_REASONS),
+        one_of("status", INBOX_STATUSES),
+        UniqueConstraint("conversation_id", "event_id", name="uq_nlu_inbox_conversation_event"),
+        Index("ix_nlu_inbox_status_created", "status", "created_at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False)
+    event_id = Column(Integer, nullable=False)  # the tracker store's row id of the message
+    text = Column(Text, nullable=False)
+    predicted_intent = Column(String(80), nullable=True)
+    confidence = Column(Numeric(4, 3), nullable=True)
+    reason = Column(String(20), nullable=False)
+    message_at = Column(UTCDateTime(), nullable=False)
+    status = Column(String(10), nullable=False, default="new")
+    label_intent = Column(String(80), nullable=True)
+    labelled_by = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
+    labelled_at = Column(UTCDateTime(), nullable=True)
+    marked_by = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
+    exported_at = Column(UTCDateTime(), nullable=True)
+    created_at = created_at_column()

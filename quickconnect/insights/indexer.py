@@ -25,7 +25,7 @@ from quickconnect.db.models import (
     PendingChange,
     utcnow,
 )
-from quickconnect.insights import tracker
+from quickconnect.insights import inbox, tracker
 from quickconnect.insights.flows import STEPS, flow_of_change
 from quickconnect.insights.summary import Summary, low_confidence_threshold, summarise
 
@@ -138,4 +138,5 @@ def _store(session: Session, summaries: Iterable[Summary | None]) -> None:
     session.execute(insert(InsightConversation), conversations)
     if flows:
         session.execute(insert(InsightFlow), flows)
+    inbox.collect(session, found)  # fallbacks and low-confidence lines for the NLU inbox
     session.flush()

@@ -39,10 +39,13 @@ def _sqlalchemy_url(url: str) -> str:
     )
 
 
-@lru_cache(maxsize=4)
 def tracker_engine(url: str | None = None) -> Engine:
-    """An engine on the tracker store (TRACKER_STORE_URL unless given)."""
-    target = _sqlalchemy_url(url or load_settings().tracker_store_url)
+    """An engine on the tracker store (TRACKER_STORE_URL unless given), one per URL."""
+    return _engine(_sqlalchemy_url(url or load_settings().tracker_store_url))
+
+
+@lru_cache(maxsize=4)
+def _engine(target: str) -> Engine:
     kwargs: dict[str, Any] = {"future": True, "pool_pre_ping": True}
     if target.startswith("postgresql"):
         kwargs["connect_args"] = {"connect_timeout": 5}

@@ -23,7 +23,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from quickconnect.insights import exports, indexer, report, review
+from quickconnect.insights import exports, inbox, indexer, report, review
 from quickconnect.insights.flows import FLOWS, STEPS
 from quickconnect.insights.period import Period
 from quickconnect.services import agent_console as console
@@ -223,6 +223,69 @@ def add_lead_pages(bp: Blueprint, channel: WebChatInput) -> None:
                 "steps": list(STEPS),
             }
         )
+
+    # --- NLU inbox -------------------------------------------------------------------------
+
+    def inbox_list(session: Any, status: str | None) -> dict[str, Any]:
+        indexer.refresh(session)  # the latest fallbacks are collected by the indexer
+        return inbox.items(session, status)
+
+    async def inbox_items(request: Request, agent: console.AgentInfo) -> HTTPResponse:
+        status = request.args.get("status") or None
+        if status is not None and status not in ("new", "accepted", "dismissed", "held_out"):
+            raise ValueError("status is new, accepted, dismissed or held_out")
+        return _json(await in_db(inbox_list, status))
+
+    async def inbox_label(request: Request, agent: console.AgentInfo, item_id: int) -> HTTPResponse:
+        body = _json_object(request) or {}
+        if body.get("dismiss") is True:
+            item = await in_db(inbox.dismiss, item_id, agent.id)
+        else:
+            intent = body.get("intent")
+            if not isinstance(intent, str):
+                raise ValueError('send {"intent": "..."} or {"dismiss": true}')
+            item = await in_db(inbox.label, item_id, intent, agent.id)
+        return _json({"id": item.id, "status": item.status, "label_intent": item.label_intent})
+
+    def inbox_file(session: Any, agent: console.AgentInfo) -> inbox.Export:
+        return inbox.export(session, actor=agent.username, agent_id=agent.id)
+
+    async def inbox_yml(request: Request, agent: console.AgentInfo) -> HTTPResponse:
+        result = await in_db(inbox_file, agent)
+        logger.info(
+            "lead export: NLU inbox by %s, %d line(s), %d held out",
+            agent.username,
+            result.exported,
+            result.held_out,
+        )
+        return _download(result.text, "inbox.yml", "application/yaml; charset=utf-8")
+
+    route("/agent/api/lead/inbox", inbox_items, name="inbox")
+    route("/agent/api/lead/inbox/<item_id:int>", inbox_label, "POST", name="inbox_label")
+    route("/agent/api/lead/export/inbox.yml", inbox_yml, name="inbox_yml")
+
+    # "Bot misunderstood" on a customer line of a case's transcript: any agent, not only the
+    # lead (agents see the misreadings first); the line goes to the lead's inbox.
+    async def misunderstood(request: Request, case_number: str) -> HTTPResponse:
+        async def act(agent: console.AgentInfo, body: dict[str, Any]) -> Any:
+            ts = body.get("ts")
+            if not isinstance(ts, int | float):
+                raise ValueError('send {"ts": <the message\'s timestamp>}')
+            conversation = await in_db(console.conversation_of, case_number)
+            try:
+                item = await in_db(inbox.mark_misunderstood, conversation, float(ts), agent.id)
+            except LookupError as error:
+                raise console.CaseUnavailable(str(error)) from error
+            return {"ok": True, "inbox_id": item.id}
+
+        return await channel._agent_action(request, act)
+
+    bp.add_route(
+        misunderstood,
+        "/agent/api/cases/<case_number:str>/misunderstood",
+        methods=["POST"],
+        name="qc_agent_case_misunderstood",
+    )
 
     route("/agent/api/lead/flows", flows, name="flows")
     route("/agent/api/lead/overview", overview, name="overview")

@@ -27,6 +27,9 @@ LEAD_ENDPOINTS = [
     ("POST", "agent/api/lead/conversations/web-0000/tags/delete", {"tag": "x"}),
     ("GET", "agent/api/lead/export/overview.csv", None),
     ("GET", "agent/api/lead/export/conversations.csv", None),
+    ("GET", "agent/api/lead/inbox", None),
+    ("POST", "agent/api/lead/inbox/1", {"dismiss": True}),
+    ("GET", "agent/api/lead/export/inbox.yml", None),
 ]
 
 
@@ -128,3 +131,11 @@ def test_lead_api_refuses_other_origins_and_form_posts(web_stack: Stack, lead_co
         {"Cookie": lead_cookie, "Content-Type": "text/plain"},
     )
     assert status == 415
+
+
+def test_marking_a_misunderstood_line_needs_an_agent(web_stack: Stack, agent_cookie: str) -> None:
+    path = "agent/api/cases/CS-000001/misunderstood"
+    status, _, _ = http(web_stack, "POST", path, {"ts": 1.0})
+    assert status == 401
+    status, _, answer = http(web_stack, "POST", path, {"ts": 1.0}, {"Cookie": agent_cookie})
+    assert status == 409 and "CS-000001" in answer["error"]  # no such case: nothing marked
