@@ -100,7 +100,8 @@
     kpi("Contained (no case)", pct(o.containment_rate), "containment");
     kpi("Handed off", o.handed_off + " (" + pct(o.handoff_rate) + ")", "handed-off");
     kpi("With a fallback", o.with_fallback, "fallback");
-    kpi("Verification ok / failed", o.verification.succeeded + " / " + o.verification.failed, "verification");
+    kpi("Verification answers ok / failed", o.verification.succeeded + " / " + o.verification.failed, "verification");
+    kpi("Unknown account given", o.verification.unknown_account, "unknown-account");
     kpi("Lockouts", o.verification.lockouts, "lockouts");
     kpi("Cases resolved", o.cases_resolved, "resolved");
     kpi("Median handling time", duration(o.median_handling_seconds), "handling");
@@ -124,7 +125,9 @@
       $("chart-reasons").appendChild(el("p", "muted", "No handoffs in this period."));
     }
     var flows = Object.keys(o.changes_applied);
-    charts.push(barChart("chart-changes", flows.map(function (f) { return f.replace(/_/g, " "); }),
+    var SHORT = { plan_change: "plan", device_protection: "device", account_recovery: "recovery",
+      subscriptions: "add-ons", service_cutoffs: "cut-offs" };
+    charts.push(barChart("chart-changes", flows.map(function (f) { return SHORT[f] || f.replace(/_/g, " "); }),
       flows.map(function (f) { return o.changes_applied[f]; }), "#0f7a55"));
     var table = el("table", "table small-table");
     table.id = "reason-table";

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Date, and_, case, cast, func, select
@@ -78,11 +78,11 @@ def overview(session: Session, period: Period) -> dict[str, Any]:
         .order_by(day)
     ).all()
     attempts = session.execute(
-        select(VerificationAttempt.success, func.count())
+        select(VerificationAttempt.stage, VerificationAttempt.success, func.count())
         .where(_in(VerificationAttempt.created_at, period))
-        .group_by(VerificationAttempt.success)
+        .group_by(VerificationAttempt.stage, VerificationAttempt.success)
     ).all()
-    by_success = {bool(success): int(n) for success, n in attempts}
+    by_stage = {(stage, bool(success)): int(n) for stage, success, n in attempts}
     lockouts = session.execute(
         select(func.count()).where(_in(VerificationLockout.locked_at, period))
     ).scalar_one()
@@ -107,18 +107,27 @@ def overview(session: Session, period: Period) -> dict[str, Any]:
         "handoff_reasons": [{"reason": r or "unknown", "count": int(n)} for r, n in reasons],
         "with_fallback": with_fallback,
         "verified_conversations": verified,
-        "verification": {
-            "succeeded": by_success.get(True, 0),
-            "failed": by_success.get(False, 0),
+        "verification": {  # answers to the security question (stage verify)
+            "succeeded": by_stage.get(("verify", True), 0),
+            "failed": by_stage.get(("verify", False), 0),
+            "unknown_account": by_stage.get(("identify", False), 0),
             "lockouts": int(lockouts),
         },
         "changes_applied": applied,
         "cases_resolved": len(handling),
         "median_handling_seconds": round(statistics.median(handling)) if handling else None,
-        "daily": [
-            {"day": str(d), "conversations": int(n), "handed_off": int(h or 0)} for d, n, h in daily
-        ],
+        "daily": _every_day(period, {str(d): (int(n), int(h or 0)) for d, n, h in daily}),
     }
+
+
+def _every_day(period: Period, counts: dict[str, tuple[int, int]]) -> list[dict[str, Any]]:
+    """One entry per day of the period, zero where nothing happened (a chart needs the gaps)."""
+    days, day = [], period.start.date()
+    while day < period.end.date():
+        n, handed = counts.get(day.isoformat(), (0, 0))
+        days.append({"day": day.isoformat(), "conversations": n, "handed_off": handed})
+        day += timedelta(days=1)
+    return days
 
 
 def handling_times(session: Session, period: Period) -> list[float]:

@@ -238,14 +238,18 @@ def add_lead_pages(bp: Blueprint, channel: WebChatInput) -> None:
 
     async def inbox_label(request: Request, agent: console.AgentInfo, item_id: int) -> HTTPResponse:
         body = _json_object(request) or {}
-        if body.get("dismiss") is True:
-            item = await in_db(inbox.dismiss, item_id, agent.id)
-        else:
-            intent = body.get("intent")
-            if not isinstance(intent, str):
-                raise ValueError('send {"intent": "..."} or {"dismiss": true}')
-            item = await in_db(inbox.label, item_id, intent, agent.id)
-        return _json({"id": item.id, "status": item.status, "label_intent": item.label_intent})
+        intent = body.get("intent")
+        if body.get("dismiss") is not True and not isinstance(intent, str):
+            raise ValueError('send {"intent": "..."} or {"dismiss": true}')
+
+        def decide(session: Any) -> dict[str, Any]:  # read the row before the session ends
+            if body.get("dismiss") is True:
+                item = inbox.dismiss(session, item_id, agent.id)
+            else:
+                item = inbox.label(session, item_id, str(intent), agent.id)
+            return {"id": item.id, "status": item.status, "label_intent": item.label_intent}
+
+        return _json(await in_db(decide))
 
     def inbox_file(session: Any, agent: console.AgentInfo) -> inbox.Export:
         return inbox.export(session, actor=agent.username, agent_id=agent.id)
@@ -272,11 +276,15 @@ def add_lead_pages(bp: Blueprint, channel: WebChatInput) -> None:
             if not isinstance(ts, int | float):
                 raise ValueError('send {"ts": <the message\'s timestamp>}')
             conversation = await in_db(console.conversation_of, case_number)
+
+            def mark(session: Any) -> int:
+                return int(inbox.mark_misunderstood(session, conversation, float(ts), agent.id).id)
+
             try:
-                item = await in_db(inbox.mark_misunderstood, conversation, float(ts), agent.id)
+                inbox_id = await in_db(mark)
             except LookupError as error:
                 raise console.CaseUnavailable(str(error)) from error
-            return {"ok": True, "inbox_id": item.id}
+            return {"ok": True, "inbox_id": inbox_id}
 
         return await channel._agent_action(request, act)
 

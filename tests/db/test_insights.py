@@ -67,8 +67,10 @@ def test_overview_matches_the_scripted_history(session: Session) -> None:
     assert got["verification"] == {
         "succeeded": sum(1 for s in flowed if s.reach >= 1),
         "failed": sum(1 for s in flowed if s.verify_failed),
+        "unknown_account": 0,
         "lockouts": sum(1 for s in flowed if s.verify_failed and s.reach == 0),
     }
+    assert len(got["daily"]) == 10  # every day of the period, empty days too
     for flow in FLOWS:
         assert got["changes_applied"][flow.name] == sum(
             1 for s in flowed if s.flow == flow.name and s.reach >= 4
