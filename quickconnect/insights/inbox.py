@@ -249,8 +249,18 @@ def label(session: Session, item_id: int, intent: str, agent_id: int | None) -> 
     item = _item(session, item_id)
     if item.status == "held_out":
         raise ValueError("this line is in a test or evaluation set; it is never exported")
-    item.status, item.label_intent = "accepted", intent
-    item.labelled_by, item.labelled_at = agent_id, utcnow()
+    now = utcnow()
+    # the same words from other chats waiting in the inbox get the same label (one decision)
+    same = session.execute(
+        select(NluInboxItem).where(
+            NluInboxItem.status == "new",
+            func.lower(NluInboxItem.text) == item.text.lower(),
+            NluInboxItem.id != item.id,
+        )
+    ).scalars()
+    for row in [item, *same]:
+        row.status, row.label_intent = "accepted", intent
+        row.labelled_by, row.labelled_at = agent_id, now
     session.flush()
     return item
 

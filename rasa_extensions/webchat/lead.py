@@ -85,6 +85,8 @@ def add_lead_pages(bp: Blueprint, channel: WebChatInput) -> None:
             return await handler(request, agent)
         except console.Forbidden as error:
             return _json({"error": str(error)}, 403)
+        except KeyError:
+            raise  # a bug, not an unknown conversation or item
         except LookupError as error:
             return _json({"error": str(error)}, 404)
         except ValueError as error:

@@ -88,8 +88,12 @@ def test_indexer_collects_fallbacks_and_low_confidence_lines_once(session: Sessi
         (NEW_LINE, "fallback", "nlu_fallback"),
         ("can i get the cheaper one", "low_confidence", "change_plan"),
     ]
+    _conversation(session, "inbox-a2", (NEW_LINE.upper(), "nlu_fallback", 0.2))
+    indexer.refresh(session, session.connection())
     first = _items(session, "inbox-a")[0]
     inbox.label(session, first.id, "report_service_cutoff", None)
+    twin = _items(session, "inbox-a2")[0]  # the same words in another chat: the same decision
+    assert (twin.status, twin.label_intent) == ("accepted", "report_service_cutoff")
     indexer.rebuild(session, session.connection())  # indexing again keeps the label, adds nothing
     again = _items(session, "inbox-a")
     assert len(again) == 2 and (again[0].status, again[0].label_intent) == (
