@@ -294,3 +294,57 @@ def test_an_agent_cannot_open_the_lead_page(
     finally:
         http(web_stack, "POST", "agent/logout", {}, _cookie(context))
         context.close()
+
+
+def test_an_agent_marks_a_misread_line_for_the_leads_inbox(
+    web_stack: Stack, browser: Any, artifacts: Path
+) -> None:
+    from tests.browser.test_widget_handoff import _ask, _open_widget
+
+    agent_ctx = browser.new_context(viewport={"width": 1440, "height": 900})
+    customer_ctx = browser.new_context(viewport={"width": 1280, "height": 860})
+    agent, customer = agent_ctx.new_page(), customer_ctx.new_page()
+    line = f"my box does the wobbly light dance {uuid.uuid4().hex[:4]}"
+    try:
+        _sign_in(agent, web_stack, DEMO_AGENT_USERNAME, DEMO_AGENT_PASSWORD)
+        agent.locator("#conn").filter(has_text="online").wait_for(timeout=TIMEOUT_MS)
+        _open_widget(customer, web_stack)
+        _ask(customer, "hi")
+        _ask(customer, line)
+        answer = _ask(customer, "I want to talk to a person")
+        case_number = re.search(r"CS-\d{6}", answer).group(0)
+        agent.locator(f".qitem[data-case='{case_number}']").wait_for(timeout=TIMEOUT_MS)
+        agent.get_by_role("button", name=f"Take chat {case_number}").click()
+        mine = agent.locator("#transcript .line.user").filter(has_text=line)
+        mine.wait_for(timeout=TIMEOUT_MS)
+        mine.get_by_role("button", name="Bot misunderstood").click()
+        mine.get_by_role("button", name="Sent to the NLU inbox").wait_for(timeout=TIMEOUT_MS)
+        agent.screenshot(path=str(artifacts / "lead-agent-marks-misunderstood.png"))
+        agent_id = _one(
+            web_stack, "accounts", "SELECT id FROM agents WHERE username = ?", DEMO_AGENT_USERNAME
+        )
+        assert _sql(
+            web_stack, "accounts", "SELECT marked_by, status FROM nlu_inbox WHERE text = ?", line
+        ) == [(agent_id, "new")]
+        lead = _cookie_of(web_stack, DEMO_LEAD_USERNAME, DEMO_LEAD_PASSWORD)
+        try:
+            status, _, listed = http(web_stack, "GET", "agent/api/lead/inbox", headers=lead)
+            assert status == 200 and line in [i["text"] for i in listed["items"]]
+        finally:
+            http(web_stack, "POST", "agent/logout", {}, lead)
+        agent.locator("#resolve-open").click()
+        agent.locator("#resolve-note").fill("Checked the router; line sent to the NLU inbox.")
+        agent.get_by_role("button", name="Resolve and leave chat").click()
+        agent.locator("#chat-actions").wait_for(state="hidden", timeout=TIMEOUT_MS)
+    finally:
+        http(web_stack, "POST", "agent/logout", {}, _cookie(agent_ctx))
+        agent_ctx.close()
+        customer_ctx.close()
+
+
+def _cookie_of(stack: Stack, username: str, password: str) -> dict[str, str]:
+    status, headers, _ = http(
+        stack, "POST", "agent/login", {"username": username, "password": password}
+    )
+    assert status == 200
+    return {"Cookie": headers["Set-Cookie"].split(";", 1)[0]}
