@@ -17,6 +17,14 @@ down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+PERIOD_COLUMNS = (
+    "started_at",
+    "handed_off",
+    "outcome",
+    "fallbacks",
+    "verified",
+    "handoff_reason",
+)
 TIME_INDEXES = (
     ("ix_cases_created_at", "cases", "created_at"),
     ("ix_cases_resolved_at", "cases", "resolved_at"),
@@ -48,13 +56,9 @@ def upgrade() -> None:
         sa.Column("indexed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("conversation_id", name=op.f("pk_insight_conversations")),
     )
+    # covering: the overview's aggregates read this index only, never the table
     op.create_index(
-        "ix_insight_conversations_started_at", "insight_conversations", ["started_at"]
-    )
-    op.create_index(
-        "ix_insight_conversations_outcome_started",
-        "insight_conversations",
-        ["outcome", "started_at"],
+        "ix_insight_conversations_period", "insight_conversations", list(PERIOD_COLUMNS)
     )
     op.create_table(
         "insight_flows",
@@ -113,7 +117,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_export_log")),
     )
     for name, table, column in TIME_INDEXES:
-        op.create_index(name, table, [column])
+        # attempts: with stage and success, so the overview's count reads the index only
+        extra = ["stage", "success"] if table == "verification_attempts" else []
+        op.create_index(name, table, [column, *extra])
 
 
 def downgrade() -> None:
@@ -125,6 +131,5 @@ def downgrade() -> None:
     op.drop_table("insight_cursor")
     op.drop_index("ix_insight_flows_flow_started", table_name="insight_flows")
     op.drop_table("insight_flows")
-    op.drop_index("ix_insight_conversations_outcome_started", table_name="insight_conversations")
-    op.drop_index("ix_insight_conversations_started_at", table_name="insight_conversations")
+    op.drop_index("ix_insight_conversations_period", table_name="insight_conversations")
     op.drop_table("insight_conversations")

@@ -132,16 +132,16 @@ def _every_day(period: Period, counts: dict[str, tuple[int, int]]) -> list[dict[
 
 def handling_times(session: Session, period: Period) -> list[float]:
     """Seconds from an agent taking a case (or its opening) to its resolution, resolved in
-    the period."""
+    the period. The database subtracts, so only one number a case comes back."""
+    start = func.coalesce(Case.assigned_at, Case.created_at)
+    if session.get_bind().dialect.name == "postgresql":
+        seconds = func.extract("epoch", Case.resolved_at - start)
+    else:  # SQLite keeps UTC text; julianday reads it
+        seconds = (func.julianday(Case.resolved_at) - func.julianday(start)) * 86400.0
     rows = session.execute(
-        select(Case.created_at, Case.assigned_at, Case.resolved_at).where(
-            Case.resolved_at.is_not(None), _in(Case.resolved_at, period)
-        )
-    ).all()
-    return [
-        max(0.0, (resolved - (assigned or created)).total_seconds())
-        for created, assigned, resolved in rows
-    ]
+        select(seconds).where(Case.resolved_at.is_not(None), _in(Case.resolved_at, period))
+    ).scalars()
+    return [max(0.0, round(float(value), 3)) for value in rows if value is not None]  # to ms
 
 
 def funnel(session: Session, flow: str, period: Period) -> dict[str, Any]:
