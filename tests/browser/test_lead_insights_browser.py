@@ -179,6 +179,7 @@ def test_lead_answers_the_three_questions_from_the_console(
         page.locator("#kpi-conversations").wait_for(timeout=TIMEOUT_MS)
         expected = sql_figures(web_stack)  # after the page indexed everything driven so far
         print(f"\n[lead insights] {DRIVE} conversations driven; SQL figures: {expected}")
+        assert expected["conversations"] >= DRIVE  # the drive reached the tracker store
 
         # 1. how many chats did the bot finish without a person
         assert _kpi(page, "conversations") == str(expected["conversations"])
