@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -149,6 +149,30 @@ def _split_make_model(make_model: str) -> tuple[str, str]:
     return words[0][:80], " ".join(words[1:])[:80]
 
 
+def _device_from_params(
+    session: Session, customer_id: int, params: dict[str, Any], now: datetime
+) -> Device:
+    """The device a confirmed change names: one on the account and not yet covered, or the new
+    one it describes (added to the account now)."""
+    if params.get("device_id") is not None:
+        device = _own_device(session, customer_id, int(params["device_id"]))
+        _check_uncovered(session, device.id, f"{device.make} {device.model}")
+        return device
+    details = params["new_device"]
+    make, model = _split_make_model(str(details["make_model"]))
+    device = Device(
+        customer_id=customer_id,
+        device_type=str(details["type"]),
+        make=make,
+        model=model,
+        value=Decimal(str(details["value"])),
+        created_at=now,
+    )
+    session.add(device)
+    session.flush()
+    return device
+
+
 @changes.register_handler(ENROL)
 def apply_enrolment(session: Session, customer_id: int, params: dict[str, Any]) -> ChangeEffect:
     """Handler for `device_protection_enrol`: the device (created if new), a new `DP-` plan on
@@ -157,22 +181,7 @@ def apply_enrolment(session: Session, customer_id: int, params: dict[str, Any]) 
     customer = _customer(session, customer_id)
     tier_row = _tier_row(session, str(params["tier_code"]))
     tier = _tier_option(tier_row)
-    if params.get("device_id") is not None:
-        device = _own_device(session, customer_id, int(params["device_id"]))
-        _check_uncovered(session, device.id, f"{device.make} {device.model}")
-    else:
-        details = params["new_device"]
-        make, model = _split_make_model(str(details["make_model"]))
-        device = Device(
-            customer_id=customer_id,
-            device_type=str(details["type"]),
-            make=make,
-            model=model,
-            value=Decimal(str(details["value"])),
-            created_at=now,
-        )
-        session.add(device)
-        session.flush()
+    device = _device_from_params(session, customer_id, params, now)
     label = f"{device.make} {device.model}".replace("Unknown make ", "")
     _check_fits(tier, tier_row, device.device_type, device.value)
     payment = session.get(PaymentMethod, int(params["payment_method_id"]))
