@@ -58,6 +58,15 @@ def stopped_by_hold(
     return True
 
 
+# What a recovery change starts with once no hold stopped it (the forms run on
+# `recovery_allowed`); `start_change` returns the refusal instead.
+CHANGE_ALLOWED: list[EventType] = [
+    SlotSet("pending_task", None),
+    SlotSet("recovery_allowed", True),
+    SlotSet("reset_follow_up", False),
+]
+
+
 def start_change(
     session: Session,
     tracker: Tracker,

@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
-from actions.account_recovery.common import NOT_NOW, start_change
+from actions.account_recovery.common import CHANGE_ALLOWED, NOT_NOW, start_change
 from actions.changes import ASK_FOR_CONSENT, awaiting_consent, describe_confirmation
 from actions.common import VerifiedAccountAction, with_outage_apology
 from actions.forms import FormSlotValidation
@@ -62,10 +62,7 @@ class ActionStartContactUpdate(VerifiedAccountAction):
             ),
             None,
         )
-        return [
-            SlotSet("pending_task", None),
-            SlotSet("recovery_allowed", True),
-            SlotSet("reset_follow_up", False),
+        return CHANGE_ALLOWED + [
             SlotSet("recovery_new_contact", given),
         ]
 

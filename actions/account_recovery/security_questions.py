@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
-from actions.account_recovery.common import NOT_NOW, start_change
+from actions.account_recovery.common import CHANGE_ALLOWED, NOT_NOW, start_change
 from actions.changes import ASK_FOR_CONSENT, awaiting_consent, describe_confirmation
 from actions.common import VerifiedAccountAction
 from actions.forms import FormSlotValidation
@@ -41,10 +41,7 @@ class ActionStartSecurityQuestions(VerifiedAccountAction):
             text="Let's set a new security question. Your old question and answer stop working "
             "once the new one is saved."
         )
-        return [
-            SlotSet("pending_task", None),
-            SlotSet("recovery_allowed", True),
-            SlotSet("reset_follow_up", False),
+        return CHANGE_ALLOWED + [
             SlotSet("new_security_question", None),
             SlotSet("new_security_answer", None),
         ]
