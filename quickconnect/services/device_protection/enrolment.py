@@ -71,8 +71,18 @@ def _check_uncovered(session: Session, device_id: int, label: str) -> None:
         raise DeviceNotEligible(f"Your {label} is already protected by {covering}.")
 
 
-def _new_device_params(device: NewDevice) -> dict[str, Any]:
-    return {"type": device.device_type, "make_model": device.make_model, "value": device.value}
+def _device_params(device_id: int | None, new_device: NewDevice | None) -> dict[str, Any]:
+    """How a proposal names its device, read back by `_device_from_params` on the yes."""
+    if device_id is not None:
+        return {"device_id": device_id}
+    assert new_device is not None
+    return {
+        "new_device": {
+            "type": new_device.device_type,
+            "make_model": new_device.make_model,
+            "value": new_device.value,
+        }
+    }
 
 
 def _resolve_device(
@@ -124,12 +134,11 @@ def propose_enrolment(
         f"{format_date(_next_bill(customer, today))}. Plan details go to "
         f"{contact.masked_email} and {contact.masked_phone}."
     )
-    params: dict[str, Any] = {"tier_code": tier.code, "payment_method_id": payment.id}
-    if device_id is not None:
-        params["device_id"] = device_id
-    else:
-        assert new_device is not None
-        params["new_device"] = _new_device_params(new_device)
+    params: dict[str, Any] = {
+        "tier_code": tier.code,
+        "payment_method_id": payment.id,
+        **_device_params(device_id, new_device),
+    }
     change = changes.propose_change(
         session,
         conversation_id=conversation_id,

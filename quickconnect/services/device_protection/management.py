@@ -32,7 +32,7 @@ from quickconnect.services.device_protection.common import (
 )
 from quickconnect.services.device_protection.enrolment import (
     _device_from_params,
-    _new_device_params,
+    _device_params,
     _next_bill,
     _resolve_device,
 )
@@ -246,12 +246,10 @@ def propose_add_device(
         f"{_usd(plan.monthly_total)} to {_usd(new_total)}/month from your bill of "
         f"{format_date(_next_bill(customer, today))}."
     )
-    params: dict[str, Any] = {"plan_number": plan.plan_number}
-    if device_id is not None:
-        params["device_id"] = device_id
-    else:
-        assert new_device is not None
-        params["new_device"] = _new_device_params(new_device)
+    params: dict[str, Any] = {
+        "plan_number": plan.plan_number,
+        **_device_params(device_id, new_device),
+    }
     change = changes.propose_change(
         session,
         conversation_id=conversation_id,
