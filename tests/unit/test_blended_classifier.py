@@ -1,4 +1,5 @@
-"""The DIET + logistic regression blend (rasa_extensions/classifiers.py) on hand-made features.
+"""The logistic regression intent classifier, alone and blended with DIET
+(rasa_extensions/classifiers.py), on hand-made sparse and dense features.
 
 What the blend does to real test sets is measured by `make eval` (README, NLU evaluation).
 """
@@ -164,3 +165,58 @@ def test_process_scores_each_message_as_the_feature_matrix_does(tmp_path: Path) 
         component.process([message])  # neural_weight 0: the ranking is the linear model's
         got = {r["name"]: r["confidence"] for r in message.get(INTENT_RANKING_KEY)}
         assert [got[name] for name in component.classes] == pytest.approx(expected, abs=1e-12)
+
+
+# dense "meaning" vectors: the sparse rows of these two intents are the same words, only the
+# dense part tells them apart (as an embedding does for two phrasings with shared words)
+DENSE = {"change_plan": [1.0, 0.0], "file_claim": [0.0, 1.0]}
+
+
+def _dense_message(counts: list[int], dense: list[float], intent: str | None = None) -> Message:
+    message = _split_message(counts, intent)
+    vector = np.array([dense], dtype=np.float32)
+    message.add_features(Features(vector, FEATURE_TYPE_SENTENCE, TEXT, "embedding"))
+    return message
+
+
+def _dense_examples() -> list[Message]:
+    return [_dense_message([1, 1, 0, 0, 1, 0], DENSE[intent], intent) for intent in DENSE]
+
+
+def test_dense_sentence_features_join_the_sparse_row(tmp_path: Path) -> None:
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("dense")
+    context = ExecutionContext(GraphSchema({}), "test")
+    config = {"C": 10.0, "dense_weight": 2.0}
+    trained = BlendedLinearIntentClassifier.create(config, storage, resource, context)
+    trained.train(TrainingData(_dense_examples()))
+    assert trained.dense_width == 2
+    loaded = BlendedLinearIntentClassifier.load(config, storage, resource, context)
+    assert loaded.dense_width == 2
+    # what scikit-learn gives on [unit sparse row | 2 x dense]
+    sparse = normalize(np.array([[1.0, 1, 0, 0, 1, 0]] * 2))
+    dense = 2.0 * np.array([DENSE[m.get(INTENT)] for m in _dense_examples()])
+    labels = [m.get(INTENT) for m in _dense_examples()]
+    reference = LogisticRegression(C=10.0, max_iter=5000).fit(np.hstack([sparse, dense]), labels)
+    probe_row = np.hstack(
+        [normalize(np.array([[1.0, 1, 0, 0, 1, 0]])), 2.0 * np.array([[0.2, 0.9]])]
+    )
+    expected = reference.predict_proba(probe_row)[0]
+    for component in (trained, loaded):
+        probe = _dense_message([1, 1, 0, 0, 1, 0], [0.2, 0.9])
+        assert component.probabilities([probe])[0] == pytest.approx(expected, abs=1e-6)
+        component.process([probe])  # no DIET ranking in the message: the linear one alone
+        assert probe.get(INTENT)["name"] == "file_claim"
+        ranking = {r["name"]: r["confidence"] for r in probe.get(INTENT_RANKING_KEY)}
+        assert [ranking[name] for name in component.classes] == pytest.approx(expected, abs=1e-6)
+
+
+def test_a_dense_model_leaves_a_message_without_dense_features_alone(tmp_path: Path) -> None:
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("dense")
+    context = ExecutionContext(GraphSchema({}), "test")
+    component = BlendedLinearIntentClassifier.create({}, storage, resource, context)
+    component.train(TrainingData(_dense_examples()))
+    message = _split_message([1, 1, 0, 0, 1, 0])
+    component.process([message])
+    assert message.get(INTENT) is None
