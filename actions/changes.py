@@ -22,6 +22,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions.common import VerifiedAccountAction
+from actions.corrections import correct_pending_change, is_correction
 from quickconnect.services import changes
 from quickconnect.services.identity import VerifiedCustomer
 
@@ -123,6 +124,9 @@ class ActionDeclineChange(VerifiedAccountAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> list[EventType]:
+        if is_correction(tracker.latest_message):
+            # "no, I meant Cloud Vault": not a plain no, the customer wants something else
+            return correct_pending_change(session, dispatcher, tracker, domain)
         change_id = tracker.get_slot("pending_change_id")
         if change_id:
             changes.cancel_change(session, conversation_id=tracker.sender_id, change_id=change_id)

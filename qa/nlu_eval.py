@@ -6,6 +6,9 @@
 Loads the trained model in-process (no server, no HTTP API, nothing trained) and parses every
 line of:
 - `project`: tests/nlu/test_set.yml, written for this project and never trained on;
+- `openings`: tests/nlu/openings.tsv, whole first messages of a chat as customers write them
+  (problems rather than requests, greetings in front, typos), written from the spec and the
+  guides by someone who had not seen data/, never trained on;
 - `clean` / `loose`: ../shared/eval/external/{clean,loose}.tsv when they exist (test-only data
   from public datasets, see that folder's README).
 
@@ -43,6 +46,7 @@ import yaml
 from quickconnect.config import PROJECT_ROOT
 
 PROJECT_SET = PROJECT_ROOT / "tests" / "nlu" / "test_set.yml"
+OPENINGS_SET = PROJECT_ROOT / "tests" / "nlu" / "openings.tsv"
 EXTERNAL_DIR = PROJECT_ROOT.parent / "shared" / "eval" / "external"
 DEFAULT_MODEL = PROJECT_ROOT / "models" / "quickconnect.tar.gz"
 DEFAULT_OUT = PROJECT_ROOT / "results" / "eval"
@@ -143,6 +147,9 @@ def available_sets(
     for name in names:
         if name == "project":
             found[name] = (PROJECT_SET, load_rasa_yaml(PROJECT_SET))
+            continue
+        if name == "openings":
+            found[name] = (OPENINGS_SET, load_tsv(OPENINGS_SET))
             continue
         path = external_dir / f"{name}.tsv"
         if path.exists():
@@ -433,8 +440,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     parser.add_argument(
-        "--sets", default="project,clean,loose",
-        help="comma-separated: project (tests/nlu/test_set.yml), clean, loose (external TSVs)",
+        "--sets", default="project,openings,clean,loose",
+        help="comma-separated: project (tests/nlu/test_set.yml), openings "
+        "(tests/nlu/openings.tsv), clean, loose (external TSVs)",
     )  # fmt: skip
     parser.add_argument("--external-dir", type=Path, default=EXTERNAL_DIR)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -450,6 +458,10 @@ def main(argv: list[str] | None = None) -> int:
         "--min-clean-accuracy", type=float,
         help="gate: fail unless external clean accuracy >= this (target 0.90), if the file exists",
     )  # fmt: skip
+    parser.add_argument(
+        "--min-openings-accuracy", type=float,
+        help="gate: fail unless the opening-message set's accuracy >= this (target 0.95)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
 
     model = args.model.resolve()
@@ -463,6 +475,8 @@ def main(argv: list[str] | None = None) -> int:
         gates.append(Gate("project", "accuracy", args.min_accuracy, True))
     if args.max_in_scope_fallback is not None:
         gates.append(Gate("project", "in_scope_fallback_rate", args.max_in_scope_fallback, False))
+    if args.min_openings_accuracy is not None:
+        gates.append(Gate("openings", "accuracy", args.min_openings_accuracy, True))
     if args.min_clean_accuracy is not None and "clean" in sets:
         gates.append(Gate("clean", "accuracy", args.min_clean_accuracy, True))
 

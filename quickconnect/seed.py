@@ -33,6 +33,10 @@ BILL_DUE_DAYS = 10  # a bill is due this many days after its period ends
 DEMO_AGENT_USERNAME = "agent.demo"
 DEMO_AGENT_DISPLAY_NAME = "Sam (Support)"
 DEMO_AGENT_PASSWORD = "demo-agent-pass"  # demo only; the database keeps an Argon2id hash
+# The support lead: the agent console plus the insights pages (role 'lead').
+DEMO_LEAD_USERNAME = "lead.demo"
+DEMO_LEAD_DISPLAY_NAME = "Robin (Support lead)"
+DEMO_LEAD_PASSWORD = "demo-lead-pass"  # demo only
 
 
 @dataclass(frozen=True)
@@ -627,15 +631,20 @@ _EXTRAS: dict[str, Callable[[Session, m.Customer, _Clock], None]] = {
 
 
 def _seed_agent(session: Session) -> None:
-    if _one(session, m.Agent, username=DEMO_AGENT_USERNAME) is None:
-        session.add(
-            m.Agent(
-                username=DEMO_AGENT_USERNAME,
-                display_name=DEMO_AGENT_DISPLAY_NAME,
-                password_hash=hash_secret(DEMO_AGENT_PASSWORD),
-                is_online=False,
+    for username, name, password, role in (
+        (DEMO_AGENT_USERNAME, DEMO_AGENT_DISPLAY_NAME, DEMO_AGENT_PASSWORD, "agent"),
+        (DEMO_LEAD_USERNAME, DEMO_LEAD_DISPLAY_NAME, DEMO_LEAD_PASSWORD, "lead"),
+    ):
+        if _one(session, m.Agent, username=username) is None:
+            session.add(
+                m.Agent(
+                    username=username,
+                    display_name=name,
+                    password_hash=hash_secret(password),
+                    is_online=False,
+                    role=role,
+                )
             )
-        )
 
 
 def seed(session: Session, *, now: datetime | None = None) -> None:

@@ -39,6 +39,8 @@ from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import ACTION_NAME, TEXT
 
+from rasa_extensions.queued_task import redirect_to_queued_task
+
 _decision = threading.local()  # one prediction runs its policies in one thread, one by one
 
 
@@ -81,6 +83,7 @@ class _NotesDecisions:
         prediction = super().predict_action_probabilities(  # type: ignore[misc]
             tracker, domain, rule_only_data=rule_only_data, **kwargs
         )
+        prediction = redirect_to_queued_task(tracker, domain, prediction)
         note_prediction(tracker, prediction)
         return prediction
 
@@ -185,10 +188,11 @@ class DeferringTEDPolicy(TEDPolicy):
         ):
             DeferringTEDPolicy.skipped += 1
             return self._prediction(self._default_predictions(domain))
-        return super().predict_action_probabilities(
+        prediction = super().predict_action_probabilities(
             tracker,
             domain,
             rule_only_data=rule_only_data,
             precomputations=precomputations,
             **kwargs,
         )
+        return redirect_to_queued_task(tracker, domain, prediction)

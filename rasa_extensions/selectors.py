@@ -5,7 +5,7 @@ runs it on every message although its choice is used only when the intent classi
 `faq`: the rules answer a `faq` intent with `utter_faq`, and the full retrieval intent is
 read only for retrieval intents. Here the model runs for `faq` messages only; other messages
 still get `response_selector.all_retrieval_intents`, so the parse result keeps its shape.
-The pipeline order in config.yml (DIETClassifier before this) makes the intent available.
+The pipeline order in config.yml (the intent classifier before this) makes the intent available.
 """
 
 from __future__ import annotations

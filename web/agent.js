@@ -54,6 +54,7 @@
   function showConsole(agent) {
     me = agent;
     $("me-name").textContent = agent.name;
+    $("lead-link").hidden = agent.role !== "lead"; // the page itself checks the role too
     $("login-view").hidden = true;
     $("console-view").hidden = false;
     connect();
@@ -169,6 +170,16 @@
       who === "bot" ? "Assistant" : "";
     if (label) line.appendChild(el("span", "who", label));
     line.appendChild(el("span", "text", who === "action" ? "bot ran " + m.text : m.text));
+    if (who === "user" && m.ts && current) { // send a misread line to the lead's NLU inbox
+      var mark = el("button", "ghost mark", "Bot misunderstood");
+      var caseNumber = current;
+      mark.addEventListener("click", function () {
+        call("POST", "cases/" + caseNumber + "/misunderstood", { ts: m.ts })
+          .then(function () { mark.disabled = true; mark.textContent = "Sent to the NLU inbox"; })
+          .catch(function (err) { flash(err.message); });
+      });
+      line.appendChild(mark);
+    }
     var t = $("transcript");
     t.appendChild(line);
     t.scrollTop = t.scrollHeight;

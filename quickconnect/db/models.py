@@ -120,6 +120,9 @@ CUTOFF_REASONS = (
 )
 TICKET_STATUSES = ("open", "in_progress", "resolved")
 CASE_STATUSES = ("open", "assigned", "resolved")
+# What a console account may open: 'agent' the queue, cases and lockouts; 'lead' also the
+# insights pages (overview, funnels, conversation review, NLU inbox, exports).
+AGENT_ROLES = ("agent", "lead")
 # Where a case's chat is: not a live chat ('none': follow-up by email/SMS), waiting for an
 # agent ('queued'), with an agent ('agent'), or back with the bot ('bot').
 CASE_CHAT_STATES = ("none", "queued", "agent", "bot")
@@ -591,9 +594,10 @@ class Ticket(Base):
 
 
 class Agent(Base):
-    """A human support agent who can take over escalated chats."""
+    """A human support agent who can take over escalated chats (a lead also sees insights)."""
 
     __tablename__ = "agents"
+    __table_args__ = (one_of("role", AGENT_ROLES),)
 
     id = Column(Integer, primary_key=True)
     username = Column(String(80), nullable=False, unique=True)
@@ -602,6 +606,7 @@ class Agent(Base):
     is_online = Column(Boolean, nullable=False, default=False)
     last_seen_at = Column(UTCDateTime(), nullable=True)
     created_at = created_at_column()
+    role = Column(String(10), nullable=False, default="agent", server_default="agent")
 
 
 class Case(Base):
@@ -616,6 +621,8 @@ class Case(Base):
         one_of("resolution", CASE_RESOLUTIONS, nullable=True),
         Index("ix_cases_conversation_status", "conversation_id", "status"),
         Index("ix_cases_chat_state", "chat_state"),
+        Index("ix_cases_created_at", "created_at"),  # the lead's overview (0012)
+        Index("ix_cases_resolved_at", "resolved_at"),
     )
 
     id = Column(Integer, primary_key=True)
@@ -764,6 +771,7 @@ class VerificationAttempt(Base):
         Index("ix_verification_attempts_conversation_success", "conversation_id", "success"),
         Index("ix_verification_attempts_customer_created", "customer_id", "created_at"),
         Index("ix_verification_attempts_client_created", "client_key", "created_at"),
+        Index("ix_verification_attempts_created_at", "created_at", "stage", "success"),
     )
 
     id = Column(Integer, primary_key=True)
@@ -788,6 +796,7 @@ class VerificationLockout(Base):
     __tablename__ = "verification_lockouts"
     __table_args__ = (
         Index("ix_verification_lockouts_customer_until", "customer_id", "locked_until"),
+        Index("ix_verification_lockouts_locked_at", "locked_at"),  # the lead's overview
     )
 
     id = Column(Integer, primary_key=True)
@@ -833,7 +842,10 @@ class PendingChange(Base):
     """A change proposed to the customer, applied once after an explicit yes."""
 
     __tablename__ = "pending_changes"
-    __table_args__ = (one_of("status", CHANGE_STATUSES),)
+    __table_args__ = (
+        one_of("status", CHANGE_STATUSES),
+        Index("ix_pending_changes_applied_at", "applied_at"),  # the lead's overview
+    )
 
     id = Column(String(36), primary_key=True, default=_new_uuid)
     conversation_id = Column(String(128), nullable=False, index=True)
@@ -847,3 +859,142 @@ class PendingChange(Base):
     created_at = created_at_column()
     applied_at = Column(UTCDateTime(), nullable=True)
     cancelled_at = Column(UTCDateTime(), nullable=True)
+
+
+# --- insights for the support lead (quickconnect/insights) ----------------------------------
+
+
+class InsightConversation(Base):
+    """One conversation of the tracker store, summarised for the lead's overview and review.
+
+    Rebuilt by `quickconnect.insights.indexer.refresh` from the tracker's events (and this
+    database's cases and changes) whenever the conversation has new events, so the overview
+    is a few indexed aggregates instead of a scan of every event (issue #31).
+    """
+
+    __tablename__ = "insight_conversations"
+    __table_args__ = (
+        # covering the overview's aggregates (SQLite: 10x faster at 100k, docs/benchmark.md)
+        Index(
+            "ix_insight_conversations_period",
+            "started_at",
+            "handed_off",
+            "outcome",
+            "fallbacks",
+            "verified",
+            "handoff_reason",
+        ),
+    )
+
+    conversation_id = Column(String(255), primary_key=True)
+    started_at = Column(UTCDateTime(), nullable=False)
+    last_event_at = Column(UTCDateTime(), nullable=False)
+    channel = Column(String(40), nullable=True)
+    user_messages = Column(Integer, nullable=False, default=0)
+    fallbacks = Column(Integer, nullable=False, default=0)  # turns the bot did not understand
+    low_confidence = Column(Integer, nullable=False, default=0)
+    min_confidence = Column(Numeric(4, 3), nullable=True)
+    verified = Column(Boolean, nullable=False, default=False)
+    verification_failed = Column(Boolean, nullable=False, default=False)
+    handed_off = Column(Boolean, nullable=False, default=False)  # a case was opened
+    case_number = Column(String(9), nullable=True)
+    handoff_reason = Column(String(30), nullable=True)
+    # handed_off (a case), completed (a change applied, no case) or contained (neither)
+    outcome = Column(String(12), nullable=False)
+    flows = Column(String(200), nullable=False, default="")  # started flows, comma-separated
+    last_intent = Column(String(80), nullable=True)
+    indexed_at = Column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+class InsightFlow(Base):
+    """How far one conversation got in one guide flow (quickconnect/insights/flows.py)."""
+
+    __tablename__ = "insight_flows"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "flow", name="uq_insight_flows_conversation_flow"),
+        Index("ix_insight_flows_flow_started", "flow", "started_at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False)
+    flow = Column(String(30), nullable=False)
+    started_at = Column(UTCDateTime(), nullable=False)
+    step = Column(Integer, nullable=False)  # furthest of STEPS reached, 0 = started
+
+
+class InsightCursor(Base):
+    """The last tracker event id the indexer has read (one row per tracker store)."""
+
+    __tablename__ = "insight_cursor"
+
+    name = Column(String(40), primary_key=True)
+    last_event_id = Column(Integer, nullable=False, default=0)
+    updated_at = Column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+class ConversationTag(Base):
+    """A lead's tag on a reviewed conversation ("billing confusion", "good example")."""
+
+    __tablename__ = "conversation_tags"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "tag", name="uq_conversation_tags_conversation_tag"),
+        Index("ix_conversation_tags_tag", "tag"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False)
+    tag = Column(String(40), nullable=False)
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
+    created_at = created_at_column()
+
+
+class ExportLog(Base):
+    """Every export from the lead pages or the inbox command: who, what, which filters, rows."""
+
+    __tablename__ = "export_log"
+
+    id = Column(Integer, primary_key=True)
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
+    actor = Column(String(80), nullable=False)  # the username, or "cli:<user>" for the command
+    what = Column(String(40), nullable=False)
+    filters = Column(JSON, nullable=False, default=dict)
+    rows = Column(Integer, nullable=False)
+    created_at = created_at_column()
+
+
+INBOX_REASONS = ("fallback", "low_confidence", "misunderstood")
+INBOX_STATUSES = ("new", "accepted", "dismissed", "held_out")
+
+
+class NluInboxItem(Base):
+    """A customer message the bot may have misread, for the lead to label (the NLU inbox).
+
+    Collected by the insights indexer (fell back, or intent confidence below
+    QC_INBOX_CONFIDENCE) or marked "bot misunderstood" by an agent. An accepted label exports
+    as a training example (`python -m qa.inbox export`); `held_out` means the line is in a
+    test or evaluation set, so it is never exported.
+    """
+
+    __tablename__ = "nlu_inbox"
+    __table_args__ = (
+        one_of("reason", INBOX_REASONS),
+        one_of("status", INBOX_STATUSES),
+        UniqueConstraint("conversation_id", "event_id", name="uq_nlu_inbox_conversation_event"),
+        Index("ix_nlu_inbox_status_created", "status", "created_at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False)
+    event_id = Column(Integer, nullable=False)  # the tracker store's row id of the message
+    text = Column(Text, nullable=False)
+    predicted_intent = Column(String(80), nullable=True)
+    confidence = Column(Numeric(4, 3), nullable=True)
+    reason = Column(String(20), nullable=False)
+    message_at = Column(UTCDateTime(), nullable=False)
+    status = Column(String(10), nullable=False, default="new")
+    label_intent = Column(String(80), nullable=True)
+    labelled_by = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
+    labelled_at = Column(UTCDateTime(), nullable=True)
+    marked_by = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"), nullable=True)
+    exported_at = Column(UTCDateTime(), nullable=True)
+    created_at = created_at_column()

@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from quickconnect.db.models import (
+    AGENT_ROLES,
     Agent,
     AgentLoginAttempt,
     AgentSession,
@@ -44,6 +45,10 @@ class LoginRateLimited(Exception):
     """Too many recent failed sign-ins for this username or address."""
 
 
+class Forbidden(Exception):
+    """The signed-in account's role does not allow this (an agent on a lead page): 403."""
+
+
 class CaseUnavailable(Exception):
     """The case is not in a state where this agent may do that (taken, resolved, unknown)."""
 
@@ -53,6 +58,30 @@ class AgentInfo:
     id: int
     username: str
     display_name: str
+    role: str = "agent"
+
+    @property
+    def is_lead(self) -> bool:
+        return self.role == "lead"
+
+
+def require_lead(agent: AgentInfo) -> None:
+    """Insights (overview, review, inbox, exports) are for leads only; raises Forbidden."""
+    if not agent.is_lead:
+        raise Forbidden("this page is for the support lead")
+
+
+def set_role(session: Session, username: str, role: str) -> None:
+    """Make a console account an agent or a lead (`python -m quickconnect.agents`)."""
+    if role not in AGENT_ROLES:
+        raise ValueError(f"role must be one of {', '.join(AGENT_ROLES)}")
+    agent = session.execute(
+        select(Agent).where(Agent.username == username.strip().lower())
+    ).scalar_one_or_none()
+    if agent is None:
+        raise LookupError(f"no agent {username}")
+    agent.role = role
+    session.flush()
 
 
 @dataclass(frozen=True)
@@ -104,7 +133,7 @@ class QueueItem:
 
 
 def _agent_info(agent: Agent) -> AgentInfo:
-    return AgentInfo(agent.id, agent.username, agent.display_name)
+    return AgentInfo(agent.id, agent.username, agent.display_name, agent.role or "agent")
 
 
 # --- sign-in and presence --------------------------------------------------------------------

@@ -49,7 +49,15 @@ def add_agent_api(bp: Blueprint, channel: WebChatInput) -> None:
             )
         if signed is None:
             return _json({"error": "Wrong username or password."}, 401)
-        resp = _json({"agent": {"name": signed.agent.display_name, "id": signed.agent.id}})
+        resp = _json(
+            {
+                "agent": {
+                    "name": signed.agent.display_name,
+                    "id": signed.agent.id,
+                    "role": signed.agent.role,
+                }
+            }
+        )
         resp.cookies[COOKIE] = signed.token
         cookie = resp.cookies[COOKIE]
         cookie["httponly"] = True
@@ -70,7 +78,12 @@ def add_agent_api(bp: Blueprint, channel: WebChatInput) -> None:
         return resp
 
     async def me(agent: console.AgentInfo, body: dict[str, Any]) -> Any:
-        return {"id": agent.id, "name": agent.display_name, "username": agent.username}
+        return {
+            "id": agent.id,
+            "name": agent.display_name,
+            "username": agent.username,
+            "role": agent.role,
+        }
 
     async def queue(agent: console.AgentInfo, body: dict[str, Any]) -> Any:
         return {"items": [i.as_json() for i in await in_db(console.queue)]}

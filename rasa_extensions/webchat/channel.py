@@ -24,6 +24,7 @@ from rasa_extensions.webchat.agent_socket import AgentSocket
 from rasa_extensions.webchat.common import CHANNEL, COOKIE, _json, in_db
 from rasa_extensions.webchat.customer_socket import CustomerSocket
 from rasa_extensions.webchat.hub import Hub, customer_view
+from rasa_extensions.webchat.lead import add_lead_pages
 from rasa_extensions.webchat.static_pages import add_static_pages
 
 
@@ -114,6 +115,8 @@ class WebChatInput(CustomerSocket, AgentSocket, InputChannel):
             body = parsed
         try:
             return _json(await act(agent, body))
+        except console.Forbidden as error:
+            return _json({"error": str(error)}, 403)
         except console.CaseUnavailable as error:
             return _json({"error": str(error)}, 409)
         except ValueError as error:
@@ -143,6 +146,7 @@ class WebChatInput(CustomerSocket, AgentSocket, InputChannel):
             await channel._customer_socket(request, ws, on_new_message)
 
         add_agent_api(bp, channel)
+        add_lead_pages(bp, channel)  # the support lead's insights (issue #31)
 
         @bp.websocket("/agent/ws")
         async def agent_ws(request: Request, ws: Any) -> None:

@@ -11,6 +11,7 @@ import yaml
 
 from qa.nlu_eval import (
     EXTERNAL_DIR,
+    OPENINGS_SET,
     PROJECT_SET,
     Example,
     Gate,
@@ -84,6 +85,18 @@ def test_no_test_line_is_also_a_training_line() -> None:
     training = {_loose_key(text) for text in _training_texts()}
     overlap = [e.text for e in load_rasa_yaml(PROJECT_SET) if _loose_key(e.text) in training]
     assert not overlap, f"test lines found in data/ (remove them from one side): {overlap}"
+
+
+def test_no_opening_message_is_a_training_line() -> None:
+    training = {_loose_key(text) for text in _training_texts()}
+    overlap = Counter(e.label for e in load_tsv(OPENINGS_SET) if _loose_key(e.text) in training)
+    assert not overlap, f"{sum(overlap.values())} opening lines are in data/, by intent: {overlap}"
+
+
+def test_the_openings_set_has_150_lines_of_known_labels() -> None:
+    examples = load_tsv(OPENINGS_SET)
+    assert len(examples) >= 150
+    assert {e.label for e in examples} <= set(EVERY_LABEL)
 
 
 @pytest.mark.parametrize("name", ["clean", "loose"])
