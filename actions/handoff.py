@@ -20,7 +20,7 @@ from actions.forms import FormSlotValidation
 from quickconnect.db.session import unit_of_work
 from quickconnect.services import handoff, identity
 
-# Channels that can show an agent's messages live (rasa_extensions/webchat.py); over the
+# Channels that can show an agent's messages live (rasa_extensions/webchat/); over the
 # plain REST channel nobody could join, so the case is followed up instead.
 LIVE_CHAT_CHANNELS = {"webchat"}
 

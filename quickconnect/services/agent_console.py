@@ -1,6 +1,6 @@
 """Agent console business rules: sign-in, presence, the live queue, take, notes, resolve, hand back.
 
-No Rasa imports: the web chat channel (rasa_extensions/webchat.py) calls these functions and
+No Rasa imports: the web chat channel (rasa_extensions/webchat/) calls these functions and
 does the chat side (pausing the bot, writing agent messages to the tracker, live pushes).
 A case's live chat moves `none -> queued -> agent -> bot`; see `Case.chat_state`.
 """

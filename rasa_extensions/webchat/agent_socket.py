@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 from sanic.exceptions import WebsocketClosed
@@ -11,7 +10,7 @@ from sanic.request import Request
 from websockets.exceptions import ConnectionClosed
 
 from quickconnect.services import agent_console as console
-from rasa_extensions.webchat.common import _dumps, in_db, logger, receive
+from rasa_extensions.webchat.common import _dumps, in_db, json_object, logger, receive
 
 
 class AgentSocket:
@@ -30,11 +29,8 @@ class AgentSocket:
                 raw = await receive(ws)
                 if raw is None:
                     continue
-                try:
-                    frame = json.loads(raw)
-                except ValueError:
-                    continue
-                if not isinstance(frame, dict):
+                frame = json_object(raw)
+                if frame is None:
                     continue
                 if frame.get("type") == "ping":
                     # the session may have been signed out or expired since the handshake

@@ -55,6 +55,16 @@ async def in_db(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return await asyncio.to_thread(run)
 
 
+def json_object(raw: Any) -> dict[str, Any] | None:
+    """A received frame as the JSON object both protocols send; None for anything else, which
+    the sockets ignore."""
+    try:
+        frame = json.loads(raw)
+    except ValueError:
+        return None
+    return frame if isinstance(frame, dict) else None
+
+
 async def receive(ws: Any, timeout: float | None = None) -> Any:
     """`ws.recv()` of Sanic 21.12 as it should be on Python 3.11.
 

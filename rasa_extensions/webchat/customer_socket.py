@@ -29,6 +29,7 @@ from rasa_extensions.webchat.common import (
     _dumps,
     conversation_for,
     in_db,
+    json_object,
     logger,
     receive,
 )
@@ -174,11 +175,8 @@ class CustomerSocket:
                 if len(raw) > MAX_FRAME_CHARS:
                     frame: Any = {"type": "message", "text": raw}  # precheck answers "too long"
                 else:
-                    try:
-                        frame = json.loads(raw)
-                    except ValueError:
-                        continue
-                if not isinstance(frame, dict):
+                    frame = json_object(raw)
+                if frame is None:
                     continue
                 if frame.get("type") == "message":
                     frame = {k: v for k, v in frame.items() if isinstance(v, str)}

@@ -1,8 +1,10 @@
-"""What the widget and the console are sent: message views and transcripts from tracker events."""
+"""What the widget and the console are sent: message views and transcripts from tracker events;
+what the sockets accept as a frame."""
 
 from __future__ import annotations
 
 from rasa_extensions.webchat import SESSION_TOKEN, conversation_for, customer_view, transcript
+from rasa_extensions.webchat.common import json_object
 
 EVENTS = [
     {"event": "action", "name": "action_session_start"},
@@ -62,3 +64,11 @@ def test_conversation_ids_come_from_unguessable_session_tokens() -> None:
     assert conversation_for(token).startswith("web-") and token not in conversation_for(token)
     assert conversation_for(token) != conversation_for("y" * 43)
     assert not SESSION_TOKEN.fullmatch("short")
+
+
+def test_both_sockets_read_only_json_objects_from_a_frame() -> None:
+    assert json_object('{"type": "ping"}') == {"type": "ping"}
+    assert json_object(b'{"type": "typing", "on": true}') == {"type": "typing", "on": True}
+    # Anything else is ignored by the sockets, never an error that closes them.
+    for other in ("not json", "[1, 2]", '"text"', "null", b"\xff\xfe"):
+        assert json_object(other) is None

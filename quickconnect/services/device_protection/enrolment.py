@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -71,8 +71,18 @@ def _check_uncovered(session: Session, device_id: int, label: str) -> None:
         raise DeviceNotEligible(f"Your {label} is already protected by {covering}.")
 
 
-def _new_device_params(device: NewDevice) -> dict[str, Any]:
-    return {"type": device.device_type, "make_model": device.make_model, "value": device.value}
+def _device_params(device_id: int | None, new_device: NewDevice | None) -> dict[str, Any]:
+    """How a proposal names its device, read back by `_device_from_params` on the yes."""
+    if device_id is not None:
+        return {"device_id": device_id}
+    assert new_device is not None
+    return {
+        "new_device": {
+            "type": new_device.device_type,
+            "make_model": new_device.make_model,
+            "value": new_device.value,
+        }
+    }
 
 
 def _resolve_device(
@@ -124,12 +134,11 @@ def propose_enrolment(
         f"{format_date(_next_bill(customer, today))}. Plan details go to "
         f"{contact.masked_email} and {contact.masked_phone}."
     )
-    params: dict[str, Any] = {"tier_code": tier.code, "payment_method_id": payment.id}
-    if device_id is not None:
-        params["device_id"] = device_id
-    else:
-        assert new_device is not None
-        params["new_device"] = _new_device_params(new_device)
+    params: dict[str, Any] = {
+        "tier_code": tier.code,
+        "payment_method_id": payment.id,
+        **_device_params(device_id, new_device),
+    }
     change = changes.propose_change(
         session,
         conversation_id=conversation_id,
@@ -149,6 +158,30 @@ def _split_make_model(make_model: str) -> tuple[str, str]:
     return words[0][:80], " ".join(words[1:])[:80]
 
 
+def _device_from_params(
+    session: Session, customer_id: int, params: dict[str, Any], now: datetime
+) -> Device:
+    """The device a confirmed change names: one on the account and not yet covered, or the new
+    one it describes (added to the account now)."""
+    if params.get("device_id") is not None:
+        device = _own_device(session, customer_id, int(params["device_id"]))
+        _check_uncovered(session, device.id, f"{device.make} {device.model}")
+        return device
+    details = params["new_device"]
+    make, model = _split_make_model(str(details["make_model"]))
+    device = Device(
+        customer_id=customer_id,
+        device_type=str(details["type"]),
+        make=make,
+        model=model,
+        value=Decimal(str(details["value"])),
+        created_at=now,
+    )
+    session.add(device)
+    session.flush()
+    return device
+
+
 @changes.register_handler(ENROL)
 def apply_enrolment(session: Session, customer_id: int, params: dict[str, Any]) -> ChangeEffect:
     """Handler for `device_protection_enrol`: the device (created if new), a new `DP-` plan on
@@ -157,22 +190,7 @@ def apply_enrolment(session: Session, customer_id: int, params: dict[str, Any]) 
     customer = _customer(session, customer_id)
     tier_row = _tier_row(session, str(params["tier_code"]))
     tier = _tier_option(tier_row)
-    if params.get("device_id") is not None:
-        device = _own_device(session, customer_id, int(params["device_id"]))
-        _check_uncovered(session, device.id, f"{device.make} {device.model}")
-    else:
-        details = params["new_device"]
-        make, model = _split_make_model(str(details["make_model"]))
-        device = Device(
-            customer_id=customer_id,
-            device_type=str(details["type"]),
-            make=make,
-            model=model,
-            value=Decimal(str(details["value"])),
-            created_at=now,
-        )
-        session.add(device)
-        session.flush()
+    device = _device_from_params(session, customer_id, params, now)
     label = f"{device.make} {device.model}".replace("Unknown make ", "")
     _check_fits(tier, tier_row, device.device_type, device.value)
     payment = session.get(PaymentMethod, int(params["payment_method_id"]))

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from quickconnect.db.models import (
-    Device,
     PaymentMethod,
     ProtectionPlanDevice,
     utcnow,
@@ -33,12 +31,10 @@ from quickconnect.services.device_protection.common import (
     format_date,
 )
 from quickconnect.services.device_protection.enrolment import (
-    _check_uncovered,
-    _new_device_params,
+    _device_from_params,
+    _device_params,
     _next_bill,
-    _own_device,
     _resolve_device,
-    _split_make_model,
 )
 from quickconnect.services.device_protection.lookups import (
     _check_fits,
@@ -250,12 +246,10 @@ def propose_add_device(
         f"{_usd(plan.monthly_total)} to {_usd(new_total)}/month from your bill of "
         f"{format_date(_next_bill(customer, today))}."
     )
-    params: dict[str, Any] = {"plan_number": plan.plan_number}
-    if device_id is not None:
-        params["device_id"] = device_id
-    else:
-        assert new_device is not None
-        params["new_device"] = _new_device_params(new_device)
+    params: dict[str, Any] = {
+        "plan_number": plan.plan_number,
+        **_device_params(device_id, new_device),
+    }
     change = changes.propose_change(
         session,
         conversation_id=conversation_id,
@@ -273,22 +267,7 @@ def apply_add_device(session: Session, customer_id: int, params: dict[str, Any])
     now = utcnow()
     plan = _plan_row(session, customer_id, str(params["plan_number"]), lock=True)
     tier = _tier_option(plan.tier)
-    if params.get("device_id") is not None:
-        device = _own_device(session, customer_id, int(params["device_id"]))
-        _check_uncovered(session, device.id, f"{device.make} {device.model}")
-    else:
-        details = params["new_device"]
-        make, model = _split_make_model(str(details["make_model"]))
-        device = Device(
-            customer_id=customer_id,
-            device_type=str(details["type"]),
-            make=make,
-            model=model,
-            value=Decimal(str(details["value"])),
-            created_at=now,
-        )
-        session.add(device)
-        session.flush()
+    device = _device_from_params(session, customer_id, params, now)
     _check_fits(tier, plan.tier, device.device_type, device.value)
     session.add(ProtectionPlanDevice(plan_id=plan.id, device_id=device.id, added_at=now))
     session.flush()

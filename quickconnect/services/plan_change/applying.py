@@ -28,6 +28,7 @@ from quickconnect.services.plan_change.common import (
     _customer,
     _plan_by_code,
     _plan_details,
+    _prorated_phrase,
     _scheduled_plans,
     _signed_usd,
     _start_of,
@@ -51,12 +52,7 @@ def _cancel_scheduled(session: Session, customer_id: int, now: datetime) -> None
 def _billing_lines(quote: PlanChangeQuote, billing_cycle_day: int) -> str:
     following = next_cycle_start(quote.next_bill_date, billing_cycle_day)
     amount = quote.prorated_amount
-    if amount > 0:
-        prorated = f"a prorated charge of {_usd(amount)}"
-    elif amount < 0:
-        prorated = f"a prorated credit of {_usd(amount)}"
-    else:
-        prorated = "no prorated charge"
+    prorated = _prorated_phrase(amount)
     return (
         f"Prorated amount: {prorated} for {quote.remaining_days} of the {quote.cycle_days} "
         f"days of the billing cycle {format_date(quote.cycle_start)} to "
@@ -261,12 +257,7 @@ def _notify_switched(
 ) -> None:
     amount = booked.prorated_amount or Decimal("0.00")
     next_bill = next_cycle_start(today, customer.billing_cycle_day)
-    if amount > 0:
-        prorated = f"a prorated charge of {_usd(amount)}"
-    elif amount < 0:
-        prorated = f"a prorated credit of {_usd(amount)}"
-    else:
-        prorated = "no prorated charge"
+    prorated = _prorated_phrase(amount)
     from_text = f" from {previous_name}" if previous_name else ""
     log_interaction(
         session,

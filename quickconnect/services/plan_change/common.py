@@ -145,6 +145,15 @@ def _signed_usd(value: Decimal) -> str:
     return ("-" if value < 0 else "+") + _usd(value)
 
 
+def _prorated_phrase(amount: Decimal) -> str:
+    """'a prorated charge of $7.50' / 'a prorated credit of $7.50' / 'no prorated charge'."""
+    if amount > 0:
+        return f"a prorated charge of {_usd(amount)}"
+    if amount < 0:
+        return f"a prorated credit of {_usd(amount)}"
+    return "no prorated charge"
+
+
 def format_date(day: date) -> str:
     """'22 Nov 2026': unambiguous for customers everywhere."""
     return f"{day.day} {day:%b %Y}"
