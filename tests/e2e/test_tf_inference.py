@@ -1,8 +1,9 @@
 """The models' graphs called directly (rasa_extensions/speedups/tf_inference.py) give
 Rasa's outputs.
 
-The trained model is loaded as the Rasa server loads it. Every batch that DIET, the FAQ
-response selector and TED are asked to predict, for dev-set sentences (FAQs among them) and
+The trained model is loaded as the Rasa server loads it. Every batch that the FAQ response
+selector (DIET2BOW) and TED are asked to predict (config.yml runs no DIET classifier since
+2026-12-04), for dev-set sentences (FAQs among them) and
 test-story prediction points, is run through both Rasa's own `_rasa_predict` and
 `rasa_predict`, and the outputs must be identical, array for array.
 """
@@ -71,7 +72,7 @@ def test_every_model_gives_rasas_outputs(
     batches: list[tuple[RasaModel, Sequence[np.ndarray]]],
 ) -> None:
     models = {type(model).__name__ for model, _ in batches}
-    assert {"DIET", "DIET2BOW", "TED"} <= models, models
+    assert {"DIET2BOW", "TED"} <= models, models
     for number, (model, batch_in) in enumerate(batches):
         rasas = tf_inference._rasa_predict(model, batch_in)
         ours = tf_inference.rasa_predict(model, batch_in)
