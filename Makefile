@@ -107,10 +107,11 @@ test-conversations-nospeedups: train ## The same on Rasa's own code (QC_SPEEDUPS
 eval: $(SPACY_MODEL)/meta.json ## NLU report on the test sets (results/eval/); trains nothing
 	$(BIN)/python -m qa.nlu_eval
 
-# CI: the project's own NLU test set with the targets enforced (EVAL_GATE= only reports).
-EVAL_GATE ?= --min-accuracy 0.95 --max-in-scope-fallback 0.03
+# CI: the project's own NLU test sets with the targets enforced (EVAL_GATE= only reports).
+# The openings gate guards against a fall from the 0.947 of 2026-12-04 (its target is 0.95).
+EVAL_GATE ?= --min-accuracy 0.95 --max-in-scope-fallback 0.03 --min-openings-accuracy 0.93
 eval-ci: train
-	$(BIN)/python -m qa.nlu_eval --sets project $(EVAL_GATE)
+	$(BIN)/python -m qa.nlu_eval --sets project,openings $(EVAL_GATE)
 
 bench: train ## Benchmark: 10 customers, /model/parse floor, rasa init baseline, train time
 	$(BIN)/python -m qa.bench
