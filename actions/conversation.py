@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet, UserUtteranceReverted
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -50,13 +50,33 @@ def misunderstood_in_a_row(tracker: Tracker) -> int:
     return count
 
 
+# Run by Rasa around every customer message; not a reply to it.
+_NOT_A_REPLY = frozenset(
+    {"action_listen", "action_extract_slots", "action_session_start", "action_default_fallback"}
+)
+
+
+def answered_this_turn(tracker: Tracker) -> bool:
+    """Did actions already run (or the bot speak) since the customer's latest message?"""
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            return False
+        if kind == "bot" or (kind == "action" and event.get("name") not in _NOT_A_REPLY):
+            return True
+    return False
+
+
 class ActionDefaultFallback(Action):
     """Replaces Rasa's default fallback: explain or ask to rephrase, then offer a person.
 
     Runs for unclassifiable messages (`nlu_fallback`) and out-of-scope requests, and as the
     dialogue's core fallback when an understood message fits nowhere (a "yes" with nothing
     to confirm). In that last case the message is reverted, as Rasa's own fallback does, so
-    the conversation state stays as it was and the bot waits for the next message.
+    the conversation state stays as it was and the bot waits for the next message; unless
+    actions already answered it this turn (the policies found no next step after them): then
+    nothing is said and nothing reverted (the bot just waits), for a revert would undo what
+    they did, such as the reset of a verification another client had made.
     """
 
     def name(self) -> str:
@@ -67,6 +87,8 @@ class ActionDefaultFallback(Action):
     ) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent not in NOT_UNDERSTOOD_INTENTS:
+            if answered_this_turn(tracker):
+                return [FollowupAction("action_listen")]
             dispatcher.utter_message(text=NOT_EXPECTED_HERE)
             return [UserUtteranceReverted()]
         if misunderstood_in_a_row(tracker) >= MISUNDERSTOOD_BEFORE_OFFERING_A_PERSON:

@@ -8,12 +8,15 @@ import json
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from ops.stack import Stack
 from qa import insights_drive
+from qa.live import AccountDatabase
 from quickconnect.seed import DEMO_LEAD_PASSWORD, DEMO_LEAD_USERNAME
 from tests.e2e.conftest import query
 
@@ -46,7 +49,19 @@ def _tracker(stack: Stack, sql: str) -> list[tuple]:
         engine.dispose()
 
 
-def test_lead_figures_match_sql_on_this_stack(stack: Stack) -> None:
+@pytest.fixture
+def seeded_after(stack: Stack) -> Iterator[None]:
+    """The drive changes demo accounts (plans accepted, cases opened) on the session's shared
+    stack: the account database goes back to the seed afterwards, for the tests after it."""
+    yield
+    database = AccountDatabase(stack.settings.database_url)
+    try:
+        database.reset()
+    finally:
+        database.close()
+
+
+def test_lead_figures_match_sql_on_this_stack(stack: Stack, seeded_after: None) -> None:
     insights_drive.drive(stack.rasa_url, 14, prefix=f"e2e-lead-{uuid.uuid4().hex[:6]}")
     status, _, headers = _api(
         stack, "agent/login", {"username": DEMO_LEAD_USERNAME, "password": DEMO_LEAD_PASSWORD}
