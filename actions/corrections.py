@@ -35,6 +35,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions.common import VerifiedAccountAction
+from actions.follow_ups import ask_for_task
 from quickconnect.nlp.message_parts import TASK_INTENTS
 from quickconnect.services import changes
 from quickconnect.services.identity import VerifiedCustomer
@@ -154,17 +155,9 @@ def correction_events(
     if not task:
         return None
     slots = domain.get("slots", {})
-    pending = (slots.get("pending_task") or {}).get("values") or []
-    parse = {
-        "intent": {"name": task, "confidence": 1.0},
-        "entities": entities,
-        "text": message.get("text"),
-    }
     return [
         *cancelled,
-        *([SlotSet("pending_task", task)] if task in pending else []),
-        ActionExecuted("action_listen"),
-        UserUttered(text=message.get("text"), parse_data=parse),
+        *ask_for_task(task, str(message.get("text")), str(message.get("text")), entities, domain),
         *[SlotSet(e["entity"], e.get("value")) for e in entities if e["entity"] in slots],
     ]
 

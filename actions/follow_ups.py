@@ -35,6 +35,25 @@ def bot_replies_before_latest_message(tracker: Tracker) -> list[str]:
     return list(reversed(texts))
 
 
+def ask_for_task(
+    task: str, text: str, parse_text: str, entities: list[dict[str, Any]], domain: DomainDict
+) -> list[EventType]:
+    """Events that make the conversation go on as if the customer had just asked for `task`:
+    the `pending_task` slot its intent fills (when the task needs verification), then a user
+    turn with that intent, after a listen as every user turn is."""
+    pending = (domain.get("slots", {}).get("pending_task") or {}).get("values") or []
+    parse: dict[str, Any] = {
+        "intent": {"name": task, "confidence": 1.0},
+        "entities": entities,
+        "text": parse_text,
+    }
+    return [
+        *([SlotSet("pending_task", task)] if task in pending else []),
+        ActionExecuted("action_listen"),
+        UserUttered(text=text, parse_data=parse),
+    ]
+
+
 class ActionAnswerFollowUp(Action):
     def name(self) -> str:
         return "action_answer_follow_up"
@@ -77,20 +96,9 @@ class ActionStartQueuedTask(Action):
         ]
         if not task:
             return events
-        # The task starts as if the customer had just asked for it: a user turn with its
-        # intent (after a listen, as every user turn is), and the slot the intent fills.
-        parse: dict[str, Any] = {
-            "intent": {"name": task, "confidence": 1.0},
-            "entities": [],
-            "text": task_description(str(task)),
-        }
-        pending = (domain.get("slots", {}).get("pending_task") or {}).get("values") or []
-        if task in pending:
-            events.append(SlotSet("pending_task", task))
         return [
             *events,
-            ActionExecuted("action_listen"),
-            UserUttered(text=f"/{task}", parse_data=parse),
+            *ask_for_task(str(task), f"/{task}", task_description(str(task)), [], domain),
         ]
 
 
