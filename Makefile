@@ -23,7 +23,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 .PHONY: help install spacy seed train run jobs outbox test lint format validate pytest story-test clean
-.PHONY: test-conversations test-conversations-postgres test-conversations-nospeedups eval eval-ci bench bench-smoke
+.PHONY: test-conversations test-conversations-postgres test-conversations-nospeedups eval eval-ci bench bench-saturation bench-smoke
 .PHONY: test-faults soak test-replicas
 
 help: ## List the commands
@@ -113,12 +113,15 @@ EVAL_GATE ?= --min-accuracy 0.95 --max-in-scope-fallback 0.03 --min-openings-acc
 eval-ci: train
 	$(BIN)/python -m qa.nlu_eval --sets project,openings $(EVAL_GATE)
 
-bench: train ## Benchmark: 10 customers, /model/parse floor, rasa init baseline, train time
+bench: train ## Capacity at p95 <= 300 ms, a person's pace: QuickConnect and rasa init, SQLite and PostgreSQL + Redis, two replicas (about 45 min)
+	$(BIN)/python -m qa.capacity
+
+bench-saturation: train ## The older benchmark: 10 customers with no think time, /model/parse floor, rasa init, train time
 	$(BIN)/python -m qa.bench
 
-bench-smoke: train ## Tiny benchmark (2 customers, 1 round) on SQLite and on PostgreSQL, part of make test
+bench-smoke: train ## Tiny benchmarks, part of make test: saturation on SQLite, one capacity level on each store (errors fail it, timing never does)
 	$(BIN)/python -m qa.bench --smoke
-	$(BIN)/python -m qa.bench --smoke --backend postgres
+	$(BIN)/python -m qa.capacity --smoke --phases quickconnect-sqlite,quickconnect-postgres
 
 test: lint validate pytest test-faults test-replicas story-test test-conversations test-conversations-postgres test-conversations-nospeedups eval-ci bench-smoke ## Lint, validate, pytest, faults, replicas, rasa test, conversations (SQLite, PostgreSQL, no speed-ups), NLU eval, bench smoke (the CI command)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -337,7 +337,14 @@ def _service_situation(account_number: str, clock: _Clock) -> dict[str, Any]:
     return situations.get(account_number, {"status": "active", "since": clock.days_ago(800)})
 
 
-def _seed_customer(session: Session, demo: DemoCustomer, clock: _Clock) -> m.Customer:
+def _seed_customer(
+    session: Session,
+    demo: DemoCustomer,
+    clock: _Clock,
+    *,
+    situation_of: str | None = None,
+    answer_hash: str | None = None,
+) -> m.Customer:
     cycle_day = min((clock.today - timedelta(days=demo.cycle_offset_days)).day, 28)
     customer = _ensure(
         session,
@@ -378,13 +385,13 @@ def _seed_customer(session: Session, demo: DemoCustomer, clock: _Clock) -> m.Cus
         session,
         m.SecurityQuestion,
         {"customer_id": customer.id, "question": demo.question},
-        answer_hash=hash_answer(demo.answer),
+        answer_hash=answer_hash or hash_answer(demo.answer),
     )
     _ensure(
         session,
         m.ServiceStatus,
         {"customer_id": customer.id},
-        **_service_situation(demo.account_number, clock),
+        **_service_situation(situation_of or demo.account_number, clock),
     )
     period_start = cycle_start(clock.today, customer.billing_cycle_day)
     if not _has_rows(session, m.AccountPlan, customer_id=customer.id):
@@ -657,6 +664,40 @@ def seed(session: Session, *, now: datetime | None = None) -> None:
             _EXTRAS[extra](session, customer, clock)
     _seed_agent(session)
     session.flush()
+
+
+def seed_copies(
+    session: Session, template: str, count: int, *, first: int, now: datetime | None = None
+) -> list[str]:
+    """`count` copies of the demo account `template`, numbered QC-<first>, QC-<first + 1>, ...
+
+    For load tests (qa/capacity.py): every simulated customer gets an account of its own in
+    the same situation (plan, bills, payment method, cut-off, security answer), so thousands
+    of conversations can each change something without meeting. A copy has its own name,
+    email and phone. One answer hash serves every copy of a template: hashing each would
+    cost an Argon2 run per account (minutes for thousands), and copies are never real.
+    """
+    demo = next((d for d in DEMO_CUSTOMERS if d.account_number == template), None)
+    if demo is None:
+        raise ValueError(f"no demo account {template}")
+    if not (first >= 100000 and first + count <= 1000000):
+        raise ValueError("copies are numbered QC-100000 to QC-999999")
+    clock = _Clock(now or m.utcnow())
+    answer_hash = hash_answer(demo.answer)
+    numbers = []
+    for n in range(first, first + count):
+        copy = replace(
+            demo,
+            account_number=f"QC-{n:06d}",
+            last_name=f"{demo.last_name}{n}",
+            phone=f"+1556{n:07d}",
+            extras=(),
+            login_lock=None,
+        )
+        _seed_customer(session, copy, clock, situation_of=template, answer_hash=answer_hash)
+        numbers.append(copy.account_number)
+    session.flush()
+    return numbers
 
 
 def table_counts(session: Session) -> dict[str, int]:

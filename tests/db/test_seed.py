@@ -192,3 +192,42 @@ def test_demo_agent_and_aware_timestamps(session: Session) -> None:
     assert verify_secret(DEMO_AGENT_PASSWORD, agent.password_hash)
     created: datetime = _customer(session, "QC-100001").created_at
     assert created.tzinfo is not None and created.utcoffset().total_seconds() == 0
+
+
+def test_copies_of_a_demo_account_share_its_situation_but_not_its_identity(
+    session: Session,
+) -> None:
+    """qa/capacity.py gives each simulated customer such a copy; each must act like the original."""
+    from quickconnect.seed import seed_copies
+
+    numbers = seed_copies(session, "QC-100004", 3, first=300000)
+    assert numbers == ["QC-300000", "QC-300001", "QC-300002"]
+    original = _customer(session, "QC-100004")
+    overdue = sa.text("SELECT SUM(amount) FROM bills WHERE customer_id = :c AND status <> 'paid'")
+    phones = {original.phone}
+    for number in numbers:
+        copy = _customer(session, number)
+        assert copy.email not in {original.email} and copy.phone not in phones
+        phones.add(copy.phone)
+        status = _one(session, m.ServiceStatus, customer_id=copy.id)
+        assert (status.status, status.cutoff_reason) == ("suspended", "non_payment")
+        question = _one(session, m.SecurityQuestion, customer_id=copy.id)
+        assert verify_answer("Lagos", question.answer_hash)
+        assert not verify_answer("Porto", question.answer_hash)
+        assert (
+            session.execute(overdue, {"c": copy.id}).scalar_one()
+            == session.execute(overdue, {"c": original.id}).scalar_one()
+        )
+
+
+def test_copies_refuse_an_unknown_template_and_numbers_outside_the_format(
+    session: Session,
+) -> None:
+    import pytest
+
+    from quickconnect.seed import seed_copies
+
+    with pytest.raises(ValueError, match="no demo account"):
+        seed_copies(session, "QC-999999", 1, first=200000)
+    with pytest.raises(ValueError, match="QC-100000 to QC-999999"):
+        seed_copies(session, "QC-100002", 2, first=999999)

@@ -78,3 +78,18 @@ def test_the_action_server_gets_no_tensorflow_settings(monkeypatch: pytest.Monke
     assert run_after_start_up(IMPORTED, actions)[-1] == "False"
     # the same start-up with the Rasa server's environment does import it
     assert run_after_start_up(IMPORTED, server_environment(load_settings()))[-1] == "True"
+
+
+def test_both_servers_get_two_malloc_arenas_unless_the_environment_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """About 100 MB less RSS for the Rasa server (docs/benchmark.md, 2026-12-04)."""
+    from ops.stack import SERVING_MEMORY
+
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    assert SERVING_MEMORY == {"MALLOC_ARENA_MAX": "2"}
+    for rasa in (True, False):
+        assert server_environment(load_settings(), rasa=rasa)["MALLOC_ARENA_MAX"] == "2"
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    for rasa in (True, False):
+        assert server_environment(load_settings(), rasa=rasa)["MALLOC_ARENA_MAX"] == "4"
