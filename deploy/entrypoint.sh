@@ -3,8 +3,9 @@
 # (.env.example lists every variable).
 set -eu
 role="${1:-rasa}"
-# Two malloc arenas instead of 8 per core: about 100 MB less RSS for the Rasa server
-# (docs/benchmark.md, 2026-12-04).
+# One OpenBLAS thread (a spinning second one cost most of a core) and two malloc arenas
+# instead of 8 per core (about 100 MB less RSS): docs/benchmark.md, 2026-12-04.
+export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 [ "$#" -gt 0 ] && shift
 case "$role" in

@@ -55,12 +55,15 @@ SERVING_TF_THREADS = {
 }
 
 
-# glibc's allocator gives every thread that allocates an arena of its own (up to 8 per core),
-# and TensorFlow's, Sanic's and SQLAlchemy's threads each keep one with freed memory in it.
-# Two arenas took the Rasa server from 1396 to 1293 MB after the same 90 turns, with no
-# change in CPU per message (docs/benchmark.md, 2026-12-04). Both servers get it; values in
-# the environment or .env win.
-SERVING_MEMORY = {"MALLOC_ARENA_MAX": "2"}
+# Both servers (values in the environment or .env win; docs/benchmark.md, 2026-12-04):
+# - OPENBLAS_NUM_THREADS=1: NumPy's OpenBLAS (the sentence encoder's matrix products) keeps
+#   a second thread per core that spins between calls; at a person's pace it burnt most of a
+#   core. One conversation at a time, 0.15 s apart, the Rasa server's CPU per message went
+#   from 140.7 to 34.2 ms; a message is too small for the second thread to help.
+# - MALLOC_ARENA_MAX=2: glibc gives every thread that allocates an arena of its own (up to 8
+#   per core), each keeping freed memory; two took the Rasa server from 1396 to 1293 MB
+#   after the same 90 turns.
+SERVING_ENV = {"OPENBLAS_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2"}
 
 
 def server_environment(settings: Settings, *, rasa: bool = True) -> dict[str, str]:
@@ -70,9 +73,9 @@ def server_environment(settings: Settings, *, rasa: bool = True) -> dict[str, st
     `rasa` command imports TensorFlow at start-up when they are set (370 MB it never uses).
     """
     if rasa:
-        env = {**SERVING_MEMORY, **SERVING_TF_THREADS, **os.environ}
+        env = {**SERVING_ENV, **SERVING_TF_THREADS, **os.environ}
     else:
-        env = {**SERVING_MEMORY}
+        env = {**SERVING_ENV}
         env.update({k: v for k, v in os.environ.items() if k not in SERVING_TF_THREADS})
     env.update(QUIET_ENV)
     env.update(

@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ops.stack import QUIET_ENV, SERVING_TF_THREADS
+from ops.stack import QUIET_ENV, SERVING_ENV, SERVING_TF_THREADS
 from quickconnect.config import PROJECT_ROOT
 
 DEFAULT_OUT = PROJECT_ROOT / "results" / "bench"
@@ -463,7 +463,13 @@ def rasa_server(
         process = subprocess.Popen(
             [str(VENV_BIN / "rasa"), "run", *args],
             cwd=cwd,
-            env={**SERVING_TF_THREADS, **os.environ, **QUIET_ENV, "PYTHONPATH": str(PROJECT_ROOT)},
+            env={
+                **SERVING_ENV,
+                **SERVING_TF_THREADS,
+                **os.environ,
+                **QUIET_ENV,
+                "PYTHONPATH": str(PROJECT_ROOT),
+            },
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
