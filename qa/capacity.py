@@ -137,6 +137,11 @@ class QuickConnectCustomers:
         }
         self.count = 0
 
+    @property
+    def remaining(self) -> int:
+        """Conversations that can still start (they alternate between the two pools)."""
+        return 2 * min(len(pool) for pool in self.free.values())
+
     def __call__(self, sender: str) -> Conversation:
         kind = "plan_change" if self.count % 2 == 0 else "cutoff"
         self.count += 1
@@ -254,6 +259,7 @@ class OpenLoop:
         self.conversations: list[Conversation] = []
         self.active: set[asyncio.Task[None]] = set()
         self.session: Any = None
+        self.stopped_early = ""
 
     @property
     def mean_duration_s(self) -> float:
@@ -371,6 +377,15 @@ class OpenLoop:
         connector = aiohttp.TCPConnector(limit=0)
         async with aiohttp.ClientSession(connector=connector) as self.session:
             while len(levels) < max_levels:
+                needed = target / self.mean_duration_s * (warmup_s + measure_s) * 1.3
+                remaining = getattr(self.new_conversation, "remaining", None)
+                if remaining is not None and remaining < needed:
+                    log(
+                        f"stopped before target {target}: {remaining} accounts left "
+                        "(raise --accounts)"
+                    )
+                    self.stopped_early = f"account pool: {remaining} left for target {target}"
+                    break
                 result = await self.level(target, warmup_s, measure_s)
                 levels.append(result)
                 log(json.dumps(result.summary()))
@@ -593,7 +608,7 @@ class Settings:
     resolution: float = 0.12
     warmup_s: float = 36.0  # >= a conversation's mean duration: 5 pauses of 6.5 s
     measure_s: float = 45.0
-    accounts: int = 1500  # per template and phase
+    accounts: int = 4000  # per template and phase
 
 
 def run_phase(
@@ -655,6 +670,7 @@ def run_phase(
             1 for c in load.conversations if c.finished and c.kind != "moodbot"
         ),
         "start_seconds": round(ready_s, 1),
+        "stopped_early": load.stopped_early,
     }
 
 
