@@ -770,6 +770,26 @@ def ratios(phases: dict[str, Any]) -> dict[str, str]:
     return out
 
 
+def merge_reports(files: list[Path], out: Path) -> int:
+    """capacity.json + report.md in `out` from several runs' phases (later files win).
+
+    The machine and settings are the first file's; the report lists every file's start.
+    """
+    runs = [json.loads(path.read_text()) for path in files]
+    data = {**runs[0], "phases": {}}
+    for run in runs:
+        data["phases"].update(run["phases"])
+    data["started_utc"] = " and ".join(run["started_utc"] for run in runs)
+    data["argv"] = ["--merge", *(str(path) for path in files)]
+    data["ratios"] = ratios(data["phases"])
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "capacity.json").write_text(json.dumps(data, indent=2) + "\n")
+    report = render_report(data)
+    (out / "report.md").write_text(report)
+    print(report)
+    return 0
+
+
 def _think_range(text: str) -> tuple[float, float]:
     low, high = (float(part) for part in text.split(","))
     if not 0 <= low <= high:
@@ -800,7 +820,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--out", type=Path, help="results folder (default results/capacity[/smoke])"
     )
+    parser.add_argument(
+        "--merge",
+        type=Path,
+        nargs="+",
+        metavar="JSON",
+        help="run nothing: one report from the phases of earlier capacity.json files "
+        "(a phase run again on its own, say), written to --out",
+    )
     args = parser.parse_args(argv)
+    if args.merge:
+        return merge_reports(args.merge, args.out or DEFAULT_OUT)
     phases = [p.strip() for p in args.phases.split(",") if p.strip()]
     unknown = set(phases) - set(PHASES)
     if unknown:

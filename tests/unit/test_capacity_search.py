@@ -51,3 +51,79 @@ def test_a_reply_needs_bot_messages_and_the_expected_text() -> None:
     assert reply_problem([{"text": "Shall I go ahead?"}], "shall i go ahead") is None
     assert reply_problem([], None) is not None
     assert "expected" in (reply_problem([{"text": "Sorry?"}], "Done") or "")
+
+
+def _phase(capacity: int, rss: float) -> dict[str, object]:
+    level = {
+        "target": capacity,
+        "arrivals_per_s": 1.0,
+        "mean_active": float(capacity),
+        "messages": 100,
+        "messages_per_s": 10.0,
+        "p50_ms": 50.0,
+        "p95_ms": 250.0,
+        "p99_ms": 280.0,
+        "errors": 0,
+        "first_errors": [],
+        "passed": True,
+        "cpu_ms_per_message": {"rasa_server": 25.0, "machine": 30.0},
+        "cores_busy": {"rasa_server": 0.3, "machine": 0.4},
+    }
+    return {
+        "capacity": capacity,
+        "conversations_per_core": capacity / 2,
+        "levels": [level],
+        "at_capacity": level,
+        "peak_rss_mb": {"rasa_server": rss},
+        "conversations": 10,
+        "conversations_finished": 10,
+        "database_checked": 10,
+        "database_problems": [],
+        "start_seconds": 1.0,
+        "stopped_early": "",
+    }
+
+
+def test_merged_reports_judge_the_targets_across_runs(tmp_path) -> None:  # noqa: ANN001
+    """A phase run again on its own is reported with the others (`--merge`)."""
+    import json
+
+    from qa.capacity import merge_reports
+
+    machine = {
+        "cores": 2,
+        "ram_gb": 23.5,
+        "cpu": "test",
+        "load_average_at_start": [0.1],
+        "speed_probe_ms": 30.0,
+        "python": "3.11",
+        "rasa": "3.6.21",
+    }
+    settings = {"think_s": [3.0, 10.0], "warmup_s": 36.0, "measure_s": 45.0}
+    first = {
+        "started_utc": "a",
+        "argv": [],
+        "machine": machine,
+        "settings": settings,
+        "phases": {
+            "quickconnect-postgres": _phase(100, 1150.0),
+            "rasa-init-postgres": _phase(80, 1100.0),
+        },
+    }
+    second = {**first, "started_utc": "b", "phases": {"quickconnect-replicas": _phase(95, 1250.0)}}
+    files = []
+    for name, run in (("one.json", first), ("two.json", second)):
+        (tmp_path / name).write_text(json.dumps(run))
+        files.append(tmp_path / name)
+    assert merge_reports(files, tmp_path / "out") == 0
+    merged = json.loads((tmp_path / "out" / "capacity.json").read_text())
+    assert set(merged["phases"]) == {
+        "quickconnect-postgres",
+        "rasa-init-postgres",
+        "quickconnect-replicas",
+    }
+    ratios = merged["ratios"]
+    assert ratios["QuickConnect / rasa init, postgres"].startswith("100 / 80 = 1.25 (PASS")
+    assert ratios["two replicas / one, PostgreSQL + Redis"].startswith("95 / 100 = 0.95 (PASS")
+    assert "MISS" in ratios["RSS quickconnect-replicas rasa_server"]
+    assert "| quickconnect-replicas | 95 |" in (tmp_path / "out" / "report.md").read_text()
