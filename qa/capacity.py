@@ -600,7 +600,10 @@ def baseline_target(backend: str, log_dir: Path) -> Iterator[Target]:
 
 
 @dataclass
-class Settings:
+class SearchSettings:
+    """How one phase searches: 7 levels of 81 s keep a phase near 11 minutes, which can end
+    before the last bisection (the report then gives the last pass and the lowest failure)."""
+
     think_s: tuple[float, float] = DEFAULT_THINK_S
     start: int = 32
     factor: float = 1.6
@@ -612,7 +615,11 @@ class Settings:
 
 
 def run_phase(
-    name: str, settings: Settings, model: Path | None, log_dir: Path, log: Callable[[str], None]
+    name: str,
+    settings: SearchSettings,
+    model: Path | None,
+    log_dir: Path,
+    log: Callable[[str], None],
 ) -> dict[str, Any]:
     kind, backend = name.rsplit("-", 1)
     if kind == "quickconnect" and backend == "replicas":
@@ -806,15 +813,20 @@ def main(argv: list[str] | None = None) -> int:
         "--smoke", action="store_true", help="CI: one short level (4 conversations) per phase"
     )
     parser.add_argument("--think", type=_think_range, default=DEFAULT_THINK_S, metavar="LOW,HIGH")
-    parser.add_argument("--start", type=int, default=Settings.start, help="first target")
-    parser.add_argument("--factor", type=float, default=Settings.factor)
-    parser.add_argument("--max-levels", type=int, default=Settings.max_levels)
-    parser.add_argument("--warmup", type=float, default=Settings.warmup_s, help="seconds per level")
+    parser.add_argument("--start", type=int, default=SearchSettings.start, help="first target")
+    parser.add_argument("--factor", type=float, default=SearchSettings.factor)
+    parser.add_argument("--max-levels", type=int, default=SearchSettings.max_levels)
     parser.add_argument(
-        "--measure", type=float, default=Settings.measure_s, help="seconds per level"
+        "--warmup", type=float, default=SearchSettings.warmup_s, help="seconds per level"
     )
     parser.add_argument(
-        "--accounts", type=int, default=Settings.accounts, help="copies per template and phase"
+        "--measure", type=float, default=SearchSettings.measure_s, help="seconds per level"
+    )
+    parser.add_argument(
+        "--accounts",
+        type=int,
+        default=SearchSettings.accounts,
+        help="copies per template and phase",
     )
     parser.add_argument("--model", type=Path, help="model to serve (default: the project model)")
     parser.add_argument(
@@ -835,7 +847,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(phases) - set(PHASES)
     if unknown:
         parser.error(f"unknown phases {sorted(unknown)}; known: {PHASES}")
-    settings = Settings(
+    settings = SearchSettings(
         args.think,
         args.start,
         args.factor,
@@ -846,7 +858,7 @@ def main(argv: list[str] | None = None) -> int:
         args.accounts,
     )
     if args.smoke:
-        settings = Settings((0.5, 1.5), 4, 1.6, 1, 0.12, 6.0, 12.0, 40)
+        settings = SearchSettings((0.5, 1.5), 4, 1.6, 1, 0.12, 6.0, 12.0, 40)
     mean_duration = 5 * sum(settings.think_s) / 2
     if settings.warmup_s < mean_duration:
         parser.error(f"--warmup must be >= a conversation's mean duration ({mean_duration:g} s)")
