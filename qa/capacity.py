@@ -55,9 +55,13 @@ from pathlib import Path
 from typing import Any
 
 from qa.bench import (
+    ACTIVE_PLAN_SQL,
     BASELINE_DIR,
     BASELINE_TURNS,
+    DEFAULT_REDIS_URL,
     PeakMemory,
+    _think_range,
+    check_rest_reply,
     cpu_now,
     ensure_baseline,
     machine,
@@ -70,7 +74,6 @@ DEFAULT_OUT = PROJECT_ROOT / "results" / "capacity"
 TARGET_P95_MS = 300.0
 TARGET_REPLICA_RATIO = 0.90  # two replicas within 10% of one
 DEFAULT_THINK_S = (3.0, 10.0)
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 PHASES = (
     "quickconnect-sqlite",
     "rasa-init-sqlite",
@@ -121,7 +124,6 @@ class Conversation:
     turns: Turns
     kind: str = "moodbot"
     account: str = ""
-    started: float = 0.0
     last_sent: float = 0.0
     finished: bool = False
     failed: bool = False
@@ -204,16 +206,6 @@ class LevelResult:
         }
 
 
-def reply_problem(reply: Any, expected: str | None) -> str | None:
-    """None when the REST reply has bot messages (containing `expected`, when given)."""
-    if not isinstance(reply, list) or not reply:
-        return f"no bot message: {str(reply)[:120]!r}"
-    text = "\n".join(str(m.get("text") or "") for m in reply if isinstance(m, dict))
-    if expected and expected.lower() not in text.lower():
-        return f"expected {expected!r}, got {text[:160]!r}"
-    return None
-
-
 def next_target(
     target: int, best: int, lowest_fail: int | None, factor: float, resolution: float
 ) -> int | None:
@@ -271,7 +263,6 @@ class OpenLoop:
 
         loop = asyncio.get_running_loop()
         pauses = random.Random(conversation.sender)
-        conversation.started = loop.time()
         for index, (text, expected) in enumerate(conversation.turns):
             if index:
                 await asyncio.sleep(pauses.uniform(*self.think_s))
@@ -286,7 +277,7 @@ class OpenLoop:
                     if response.status != 200:
                         problem: str | None = f"HTTP {response.status}"
                     else:
-                        problem = reply_problem(await response.json(), expected)
+                        problem = check_rest_reply(await response.json(), expected)
             except (TimeoutError, aiohttp.ClientError, ValueError) as error:
                 problem = f"{error.__class__.__name__}: {error}"
             ms = (loop.time() - sent) * 1000
@@ -331,9 +322,7 @@ class OpenLoop:
                 self._spawn()
                 next_arrival += self.rng.expovariate(rate)
             if now >= window[0]:
-                samples.append(
-                    sum(1 for c in self.conversations if c.started and not (c.finished or c.failed))
-                )
+                samples.append(len(self.active))  # tasks end when their conversation does
             await asyncio.sleep(min(0.25, max(0.0, next_arrival - now)))
         cpu_after = cpu_now(self.cpu_pids)
         result = LevelResult(target, rate, window)
@@ -418,6 +407,11 @@ class Target:
     check: Callable[[list[Conversation]], list[str]] = lambda _c: []
 
 
+def phase_redis_url() -> str:
+    """The Redis of the production-store phases (a database number of the tests' own)."""
+    return os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS_URL)
+
+
 def seed_accounts(database_url: str, count: int) -> tuple[list[str], list[str]]:
     """`count` copies each of the plan-change and the cut-off demo account."""
     from quickconnect.db.session import make_engine, unit_of_work
@@ -441,11 +435,7 @@ def change_checker(database_url: str) -> Callable[[list[Conversation]], list[str
     """Every finished conversation's change is in the database: the plan, the service back on."""
     import sqlalchemy as sa
 
-    plan_sql = sa.text(
-        "SELECT p.name FROM account_plans ap JOIN service_plans p ON p.id = ap.plan_id "
-        "JOIN customers c ON c.id = ap.customer_id "
-        "WHERE c.account_number = :a AND ap.status = 'active'"
-    )
+    plan_sql = sa.text(ACTIVE_PLAN_SQL)
     status_sql = sa.text(
         "SELECT s.status FROM service_status s JOIN customers c ON c.id = s.customer_id "
         "WHERE c.account_number = :a"
@@ -460,7 +450,7 @@ def change_checker(database_url: str) -> Callable[[list[Conversation]], list[str
                     if not c.finished:
                         continue
                     if c.kind == "plan_change":
-                        found = [row[0] for row in conn.execute(plan_sql, {"a": c.account})]
+                        found = [row[0] for row in conn.execute(plan_sql, {"account": c.account})]
                         if found != [PLAN_TARGET]:
                             problems.append(
                                 f"{c.account}: active plan {found}, expected {PLAN_TARGET}"
@@ -482,7 +472,7 @@ def quickconnect_target(
 ) -> Iterator[Target]:
     from qa.live import scratch_stack
 
-    redis_url = os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS_URL) if backend == "postgres" else ""
+    redis_url = phase_redis_url() if backend == "postgres" else ""
     with scratch_stack(backend, model=model, redis_url=redis_url, log_dir=log_dir) as (
         endpoints,
         stack,
@@ -513,7 +503,7 @@ def replicas_target(accounts: int, model: Path | None, log_dir: Path) -> Iterato
             load_settings(),
             database_url=db_url,
             tracker_store_url=db_url.replace("+psycopg2", ""),
-            lock_store_url=os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS_URL),
+            lock_store_url=phase_redis_url(),
             live_relay_url="",
             live_relay_channel=f"qc-capacity-{uuid.uuid4().hex[:12]}",
         )
@@ -559,7 +549,7 @@ def baseline_target(backend: str, log_dir: Path) -> Iterator[Target]:
                     )
                 )
             )
-            redis_url = sa.engine.make_url(os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS_URL))
+            redis_url = sa.engine.make_url(phase_redis_url())
             Redis.from_url(str(redis_url)).ping()
             endpoints = (
                 "tracker_store:\n  type: SQL\n  dialect: postgresql\n"
@@ -795,13 +785,6 @@ def merge_reports(files: list[Path], out: Path) -> int:
     (out / "report.md").write_text(report)
     print(report)
     return 0
-
-
-def _think_range(text: str) -> tuple[float, float]:
-    low, high = (float(part) for part in text.split(","))
-    if not 0 <= low <= high:
-        raise argparse.ArgumentTypeError("expected 0 <= LOW <= HIGH")
-    return low, high
 
 
 def main(argv: list[str] | None = None) -> int:

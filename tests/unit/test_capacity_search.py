@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from qa.capacity import TARGET_P95_MS, LevelResult, next_target, reply_problem
+from qa.bench import check_rest_reply
+from qa.capacity import TARGET_P95_MS, LevelResult, next_target
 
 
 def _search(capacity: int, start: int = 24, factor: float = 1.6) -> tuple[int, list[int]]:
@@ -48,9 +49,9 @@ def test_a_level_passes_only_with_messages_no_errors_and_p95_within_target() -> 
 
 
 def test_a_reply_needs_bot_messages_and_the_expected_text() -> None:
-    assert reply_problem([{"text": "Shall I go ahead?"}], "shall i go ahead") is None
-    assert reply_problem([], None) is not None
-    assert "expected" in (reply_problem([{"text": "Sorry?"}], "Done") or "")
+    assert check_rest_reply([{"text": "Shall I go ahead?"}], "shall i go ahead") is None
+    assert check_rest_reply([], None) is not None
+    assert "expected" in (check_rest_reply([{"text": "Sorry?"}], "Done") or "")
 
 
 def _phase(capacity: int, rss: float) -> dict[str, object]:
